@@ -1,0 +1,105 @@
+namespace SwooleGateway.Protocol;
+
+/// <summary>
+/// Frames between gateways and workers (after the handshake). The gateway's reader/writer is
+/// <c>SwooleGateway.Gateway.WorkerLink</c>, the worker's is <c>SwooleGateway.Worker.GatewayLink</c>.
+/// </summary>
+/// <remarks>
+/// Events, gateway → worker (connId is the gateway-local connection number, the last 8 bytes of the client id):
+/// <code>
+/// ClientConnect  [32, connId:u64, remoteIp:str, remotePort:uint, listener:str, transport:str, path:str|nil, headers:map(str,str)|nil]
+/// ClientMessage  [33, connId:u64, sessionVersion:uint, session:bin|nil, payload:bin, flags:uint]
+///                session nil  = unchanged since the version this worker last received for this client;
+///                session bin0 = the client has no session; otherwise the MessagePack map of the session.
+///                flags bit 0 = the client sent a text frame.
+/// ClientClose    [34, connId:u64, session:bin (bin0 = none), uid:str|nil, groups:[str]]
+/// </code>
+/// Control, worker → gateway:
+/// <code>
+/// WorkerDraining [40]   the worker is stopping: send it no new events; it finishes what it has.
+/// </code>
+/// Commands, worker → gateway, and replies:
+/// <code>
+/// Command [48, requestId:uint, op:uint, args...]   requestId 0 = no reply wanted
+/// Reply   [49, requestId:uint, status:uint, result...]   status: see <see cref="ReplyStatus"/>
+/// </code>
+/// Arguments and results per op are listed on <see cref="CommandOp"/>. Payloads are raw bytes (bin), never re-encoded.
+/// Message flags (<see cref="SendFlags"/>): 0 = auto (text if valid UTF-8), 1 = text, 2 = binary.
+/// </remarks>
+internal static class GatewayProtocol
+{
+    public const uint FlagText = 1;
+}
+
+/// <summary>Command operations. Values are wire format: never renumber.</summary>
+internal enum CommandOp : uint
+{
+    /// <summary>[connId:u64, payload:bin, flags:uint]</summary>
+    SendToClient = 1,
+
+    /// <summary>[uids:[str], payload:bin, flags:uint, exclude:[u64]]</summary>
+    SendToUid = 2,
+
+    /// <summary>[groups:[str], payload:bin, flags:uint, exclude:[u64]]</summary>
+    SendToGroup = 3,
+
+    /// <summary>[payload:bin, flags:uint, exclude:[u64]]</summary>
+    SendToAll = 4,
+
+    /// <summary>[connId:u64, force:bool, lastMessage:bin|nil, flags:uint]</summary>
+    CloseClient = 5,
+
+    /// <summary>[connId:u64, uid:str]</summary>
+    BindUid = 6,
+
+    /// <summary>[connId:u64]</summary>
+    UnbindUid = 7,
+
+    /// <summary>[connId:u64, group:str]</summary>
+    JoinGroup = 8,
+
+    /// <summary>[connId:u64, group:str]</summary>
+    LeaveGroup = 9,
+
+    /// <summary>[group:str]</summary>
+    Ungroup = 10,
+
+    /// <summary>[connId:u64, session:bin (a MessagePack map; bin0 = delete)]</summary>
+    SetSession = 11,
+
+    /// <summary>[connId:u64, session:bin] merged key by key into the current session.</summary>
+    UpdateSession = 12,
+
+    /// <summary>[connId:u64] → reply [session:bin|nil]</summary>
+    GetSession = 20,
+
+    /// <summary>[] → reply [count:uint]</summary>
+    GetClientCount = 21,
+
+    /// <summary>[connId:u64] → reply [online:bool]</summary>
+    IsOnline = 22,
+
+    /// <summary>[uid:str] → reply [online:bool]</summary>
+    IsUidOnline = 23,
+
+    /// <summary>[group:str] → reply [count:uint]</summary>
+    GetClientCountByGroup = 24,
+}
+
+/// <summary>Reply status. Values are wire format.</summary>
+internal enum ReplyStatus : uint
+{
+    Ok = 0,
+    UnknownOp = 1,
+    BadArguments = 2,
+    Failed = 3,
+}
+
+/// <summary>How the gateway frames an outbound message for WebSocket clients.</summary>
+public enum SendFlags : uint
+{
+    /// <summary>Text frame when the bytes are valid UTF-8, binary otherwise.</summary>
+    Auto = 0,
+    Text = 1,
+    Binary = 2,
+}

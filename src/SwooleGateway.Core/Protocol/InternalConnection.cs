@@ -1,0 +1,409 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using MessagePack;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+using SwooleGateway.Options;
+using SwooleGateway.Transport;
+
+namespace SwooleGateway.Protocol;
+
+/// <summary>Receives the frames of an authenticated internal link. Called on the link's read loop; must not block.</summary>
+internal interface IFrameHandler
+{
+    /// <summary>
+    /// Handles one frame. <paramref name="reader"/> is positioned after the kind; the bytes it reads are
+    /// valid only during the call. Throwing closes the link.
+    /// </summary>
+    void OnFrame(InternalConnection connection, MessageKind kind, int fieldCount, ref MessagePackReader reader);
+}
+
+/// <summary>
+/// One authenticated internal link (register, gateway or worker side): handshake, a read loop that
+/// hands frames to an <see cref="IFrameHandler"/>, heartbeats, and a coalescing <see cref="OutboundWriter"/>.
+/// </summary>
+internal sealed partial class InternalConnection
+{
+    private readonly ConnectionContext _transport;
+    private readonly SwooleGatewayOptions _options;
+    private readonly ILogger _logger;
+    private readonly OutboundWriter _writer;
+    private readonly CancellationTokenSource _closing = new();
+    private long _lastReceived = Environment.TickCount64;
+    private string? _closeReason;
+
+    private InternalConnection(ConnectionContext transport, SwooleGatewayOptions options, ILogger logger, string peerRole, string peerId)
+    {
+        _transport = transport;
+        _options = options;
+        _logger = logger;
+        PeerRole = peerRole;
+        PeerId = peerId;
+        _writer = new OutboundWriter(transport.Transport.Output, options.MaxInternalBacklogBytes);
+    }
+
+    public string PeerRole { get; }
+
+    public string PeerId { get; }
+
+    public EndPoint? RemoteEndPoint => _transport.RemoteEndPoint;
+
+    /// <summary>Cancelled when the link starts closing.</summary>
+    public CancellationToken Closing => _closing.Token;
+
+    /// <summary>Free slot for the owner (for example its per-link state).</summary>
+    public object? Tag { get; set; }
+
+    public long BacklogBytes => _writer.BacklogBytes;
+
+    /// <summary>
+    /// Server side of the handshake. Returns null (after logging why and closing) when the peer fails it.
+    /// </summary>
+    public static async Task<InternalConnection?> AcceptAsync(
+        ConnectionContext transport, string localRole, string localId, Func<string, bool> acceptRole,
+        SwooleGatewayOptions options, ILogger logger, CancellationToken cancellationToken)
+    {
+        PipeReader input = transport.Transport.Input;
+        PipeWriter output = transport.Transport.Output;
+        string remote = transport.RemoteEndPoint?.ToString() ?? "?";
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(options.HandshakeTimeout);
+            byte[] serverNonce = Handshake.NewNonce();
+            await WriteAsync(output, Handshake.WriteHello(localRole, localId, serverNonce)).ConfigureAwait(false);
+
+            Handshake.Message auth = await ReadHandshakeAsync(input, timeout.Token).ConfigureAwait(false);
+            if (auth.Kind != MessageKind.Auth)
+            {
+                ThrowHelper.Protocol($"expected Auth, got {auth.Kind}");
+            }
+
+            if (auth.Version != Handshake.ProtocolVersion)
+            {
+                Log.HandshakeRejected(logger, remote, auth.Role, auth.NodeId, $"protocol version {auth.Version}, this node speaks {Handshake.ProtocolVersion}");
+                await RejectAsync(transport, RejectReason.UnsupportedVersion, $"protocol version {auth.Version} is not supported; this {localRole} speaks {Handshake.ProtocolVersion}").ConfigureAwait(false);
+                return null;
+            }
+
+            byte[] expected = Handshake.ClientProof(options.Secret, serverNonce, auth.Nonce, auth.Role, auth.NodeId);
+            if (!Handshake.ProofMatches(expected, auth.Proof))
+            {
+                Log.HandshakeRejected(logger, remote, auth.Role, auth.NodeId, "wrong secret (its SwooleGateway:Secret differs from ours)");
+                await RejectAsync(transport, RejectReason.BadSecret, "wrong secret: SwooleGateway:Secret must be the same on every node").ConfigureAwait(false);
+                return null;
+            }
+
+            if (!acceptRole(auth.Role))
+            {
+                Log.HandshakeRejected(logger, remote, auth.Role, auth.NodeId, $"role '{auth.Role}' does not connect to a {localRole}");
+                await RejectAsync(transport, RejectReason.RoleNotAccepted, $"a {localRole} does not accept role '{auth.Role}'").ConfigureAwait(false);
+                return null;
+            }
+
+            await WriteAsync(output, Handshake.WriteWelcome(Handshake.ServerProof(options.Secret, auth.Nonce, serverNonce))).ConfigureAwait(false);
+            return new InternalConnection(transport, options, logger, auth.Role, auth.NodeId);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            Log.HandshakeFailed(logger, remote, $"no valid handshake within {options.HandshakeTimeout.TotalSeconds:0.#} s");
+        }
+        catch (Exception ex) when (ex is ProtocolViolationException or MessagePackSerializationException or EndOfStreamException or InvalidOperationException)
+        {
+            Log.HandshakeFailed(logger, remote, ex.Message);
+        }
+        catch (Exception ex) when (ex is IOException or ConnectionResetException or ConnectionAbortedException or OperationCanceledException)
+        {
+            Log.HandshakeFailed(logger, remote, "connection lost during handshake");
+        }
+
+        await CloseTransportAsync(transport).ConfigureAwait(false);
+        return null;
+    }
+
+    /// <summary>Client side of the handshake. Throws <see cref="HandshakeException"/> when refused or the peer cannot prove the secret.</summary>
+    public static async Task<InternalConnection> ConnectAsync(
+        SocketTransport sockets, IPEndPoint endpoint, string localRole, string localId,
+        SwooleGatewayOptions options, ILogger logger, CancellationToken cancellationToken)
+    {
+        ConnectionContext transport = await sockets.ConnectAsync(endpoint, options.ConnectTimeout, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(options.HandshakeTimeout);
+            Handshake.Message hello = await ReadHandshakeAsync(transport.Transport.Input, timeout.Token).ConfigureAwait(false);
+            if (hello.Kind != MessageKind.Hello)
+            {
+                ThrowHelper.Protocol($"expected Hello, got {hello.Kind}");
+            }
+
+            if (hello.Version != Handshake.ProtocolVersion)
+            {
+                throw new HandshakeException($"{endpoint} speaks internal protocol version {hello.Version}; this node speaks {Handshake.ProtocolVersion}.", permanent: true);
+            }
+
+            byte[] clientNonce = Handshake.NewNonce();
+            byte[] proof = Handshake.ClientProof(options.Secret, hello.Nonce, clientNonce, localRole, localId);
+            await WriteAsync(transport.Transport.Output, Handshake.WriteAuth(localRole, localId, clientNonce, proof)).ConfigureAwait(false);
+
+            Handshake.Message answer = await ReadHandshakeAsync(transport.Transport.Input, timeout.Token).ConfigureAwait(false);
+            if (answer.Kind == MessageKind.Reject)
+            {
+                throw new HandshakeException($"{hello.Role} at {endpoint} refused the handshake: {answer.Text}", permanent: answer.Reason == RejectReason.BadSecret);
+            }
+
+            if (answer.Kind != MessageKind.Welcome)
+            {
+                ThrowHelper.Protocol($"expected Welcome, got {answer.Kind}");
+            }
+
+            if (!Handshake.ProofMatches(Handshake.ServerProof(options.Secret, clientNonce, hello.Nonce), answer.Proof))
+            {
+                throw new HandshakeException($"{hello.Role} at {endpoint} could not prove the shared secret: wrong secret (SwooleGateway:Secret differs).", permanent: true);
+            }
+
+            return new InternalConnection(transport, options, logger, hello.Role, hello.NodeId);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            await CloseTransportAsync(transport).ConfigureAwait(false);
+            throw new HandshakeException($"{endpoint} did not complete the handshake within {options.HandshakeTimeout.TotalSeconds:0.#} s.", permanent: false);
+        }
+        catch (Exception ex) when (ex is ProtocolViolationException or MessagePackSerializationException or EndOfStreamException)
+        {
+            await CloseTransportAsync(transport).ConfigureAwait(false);
+            throw new HandshakeException($"{endpoint} broke the handshake: {ex.Message}", permanent: false);
+        }
+        catch
+        {
+            await CloseTransportAsync(transport).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Queues one complete frame (from <see cref="FrameCodec.EndFrame"/>). False when the link is closed or backlogged.</summary>
+    public bool TrySend(ReadOnlySpan<byte> frame)
+    {
+        WriteResult result = _writer.TryWrite(frame);
+        if (result == WriteResult.Overflow)
+        {
+            Abort($"peer is not reading: more than {_options.MaxInternalBacklogBytes} bytes backlogged");
+        }
+
+        return result is WriteResult.Written or WriteResult.Queued;
+    }
+
+    /// <summary>Sends a frame that is only its kind (ping, pong, subscribe, draining).</summary>
+    public bool TrySendKind(MessageKind kind)
+    {
+        var scratch = FrameCodec.BeginFrame();
+        var w = new MessagePackWriter(scratch);
+        w.WriteArrayHeader(1);
+        w.Write((uint)kind);
+        w.Flush();
+        return TrySend(FrameCodec.EndFrame(scratch));
+    }
+
+    /// <summary>Starts closing the link; <see cref="RunAsync"/> returns soon after.</summary>
+    public void Abort(string reason)
+    {
+        Interlocked.CompareExchange(ref _closeReason, reason, null);
+        try
+        {
+            _closing.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Runs the read loop and heartbeats until the peer goes away, a protocol error occurs,
+    /// <see cref="Abort"/> is called or <paramref name="cancellationToken"/> fires. Never throws for network or peer errors.
+    /// </summary>
+    public async Task RunAsync(IFrameHandler handler, CancellationToken cancellationToken)
+    {
+        using CancellationTokenRegistration reg = cancellationToken.Register(static s => ((InternalConnection)s!).Abort("shutting down"), this);
+        Task heartbeat = HeartbeatAsync();
+        PipeReader input = _transport.Transport.Input;
+        try
+        {
+            while (true)
+            {
+                ReadResult result = await input.ReadAsync(_closing.Token).ConfigureAwait(false);
+                ReadOnlySequence<byte> buffer = result.Buffer;
+                try
+                {
+                    if (!buffer.IsEmpty)
+                    {
+                        Volatile.Write(ref _lastReceived, Environment.TickCount64);
+                    }
+
+                    while (FrameCodec.TryReadFrame(ref buffer, _options.MaxInternalFrameSize, out ReadOnlySequence<byte> body))
+                    {
+                        Dispatch(handler, body);
+                    }
+
+                    if (result.IsCompleted || result.IsCanceled)
+                    {
+                        Abort(buffer.IsEmpty ? "peer closed the connection" : $"peer closed the connection in the middle of a frame ({buffer.Length} bytes pending)");
+                        break;
+                    }
+                }
+                finally
+                {
+                    input.AdvanceTo(buffer.Start, buffer.End);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception ex) when (ex is ProtocolViolationException or MessagePackSerializationException or EndOfStreamException)
+        {
+            Log.ProtocolError(_logger, PeerRole, PeerId, RemoteEndPoint?.ToString() ?? "?", ex.Message);
+            Abort("protocol error: " + ex.Message);
+        }
+        catch (Exception ex) when (ex is IOException or ConnectionResetException or ConnectionAbortedException or ObjectDisposedException)
+        {
+            Abort("connection lost");
+        }
+        catch (Exception ex)
+        {
+            Log.HandlerFailed(_logger, PeerRole, PeerId, ex);
+            Abort("handler failed: " + ex.Message);
+        }
+        finally
+        {
+            Abort("closed");
+            _writer.Close();
+            await heartbeat.ConfigureAwait(false);
+            await CloseTransportAsync(_transport).ConfigureAwait(false);
+            _closing.Dispose();
+        }
+    }
+
+    /// <summary>Why the link closed (after <see cref="RunAsync"/> returned).</summary>
+    public string CloseReason => _closeReason ?? "open";
+
+    private void Dispatch(IFrameHandler handler, ReadOnlySequence<byte> body)
+    {
+        var reader = new MessagePackReader(body);
+        MessageKind kind = FrameCodec.ReadKind(ref reader, out int fields);
+        switch (kind)
+        {
+            case MessageKind.Ping:
+                TrySendKind(MessageKind.Pong);
+                return;
+            case MessageKind.Pong:
+                return;
+            case MessageKind.Hello or MessageKind.Auth or MessageKind.Welcome or MessageKind.Reject:
+                ThrowHelper.Protocol($"handshake frame {kind} after the handshake");
+                return;
+            default:
+                handler.OnFrame(this, kind, fields, ref reader);
+                return;
+        }
+    }
+
+    private async Task HeartbeatAsync()
+    {
+        using var timer = new PeriodicTimer(_options.HeartbeatInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_closing.Token).ConfigureAwait(false))
+            {
+                long silentMs = Environment.TickCount64 - Volatile.Read(ref _lastReceived);
+                if (silentMs > _options.HeartbeatTimeout.TotalMilliseconds)
+                {
+                    Log.HeartbeatTimeout(_logger, PeerRole, PeerId, RemoteEndPoint?.ToString() ?? "?", silentMs / 1000.0);
+                    Abort($"no traffic for {silentMs / 1000.0:0.#} s");
+                    return;
+                }
+
+                TrySendKind(MessageKind.Ping);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private static async Task<Handshake.Message> ReadHandshakeAsync(PipeReader input, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            ReadResult result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
+            ReadOnlySequence<byte> buffer = result.Buffer;
+            try
+            {
+                if (FrameCodec.TryReadFrame(ref buffer, Handshake.MaxHandshakeFrame, out ReadOnlySequence<byte> body))
+                {
+                    return Handshake.Read(body);
+                }
+
+                if (result.IsCompleted)
+                {
+                    throw new EndOfStreamException(buffer.IsEmpty ? "peer closed the connection during the handshake" : "peer closed the connection in the middle of a handshake frame");
+                }
+            }
+            finally
+            {
+                input.AdvanceTo(buffer.Start, buffer.End);
+            }
+        }
+    }
+
+    private static ValueTask<FlushResult> WriteAsync(PipeWriter output, ReadOnlySpan<byte> frame)
+    {
+        output.Write(frame);
+        return output.FlushAsync();
+    }
+
+    private static async Task RejectAsync(ConnectionContext transport, RejectReason reason, string text)
+    {
+        try
+        {
+            await WriteAsync(transport.Transport.Output, Handshake.WriteReject(reason, text)).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The peer may already be gone; the log line above says why it was refused.
+        }
+
+        await CloseTransportAsync(transport).ConfigureAwait(false);
+    }
+
+    private static async Task CloseTransportAsync(ConnectionContext transport)
+    {
+        try
+        {
+            await transport.Transport.Output.CompleteAsync().ConfigureAwait(false);
+            await transport.Transport.Input.CompleteAsync().ConfigureAwait(false);
+            await transport.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Teardown of a connection that is already broken.
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1001, LogLevel.Warning, "Refused internal peer {Remote} ({Role} {NodeId}): {Reason}", EventName = "HandshakeRejected")]
+        public static partial void HandshakeRejected(ILogger logger, string remote, string role, string nodeId, string reason);
+
+        [LoggerMessage(1002, LogLevel.Warning, "Closed internal connection from {Remote}: handshake failed: {Reason}", EventName = "HandshakeFailed")]
+        public static partial void HandshakeFailed(ILogger logger, string remote, string reason);
+
+        [LoggerMessage(1003, LogLevel.Warning, "Closing internal link to {Role} {NodeId} at {Remote}: protocol error: {Reason}", EventName = "InternalProtocolError")]
+        public static partial void ProtocolError(ILogger logger, string role, string nodeId, string remote, string reason);
+
+        [LoggerMessage(1004, LogLevel.Warning, "Closing internal link to {Role} {NodeId} at {Remote}: no traffic for {Seconds:0.0} s (heartbeat timeout)", EventName = "HeartbeatTimeout")]
+        public static partial void HeartbeatTimeout(ILogger logger, string role, string nodeId, string remote, double seconds);
+
+        [LoggerMessage(1005, LogLevel.Error, "Closing internal link to {Role} {NodeId}: frame handler failed", EventName = "FrameHandlerFailed")]
+        public static partial void HandlerFailed(ILogger logger, string role, string nodeId, Exception exception);
+    }
+}

@@ -1,0 +1,30 @@
+namespace SwooleGateway.Protocol;
+
+/// <summary>The first item of every internal frame body. Values are wire format: never renumber.</summary>
+internal enum MessageKind : uint
+{
+    // Handshake and liveness (every link).
+    Hello = 1,
+    Auth = 2,
+    Welcome = 3,
+    Reject = 4,
+    Ping = 5,
+    Pong = 6,
+
+    // Register links.
+    Announce = 16,
+    Subscribe = 17,
+    GatewayList = 18,
+
+    // Gateway -> worker events.
+    ClientConnect = 32,
+    ClientMessage = 33,
+    ClientClose = 34,
+
+    // Worker -> gateway control.
+    WorkerDraining = 40,
+
+    // Worker -> gateway commands and their replies.
+    Command = 48,
+    Reply = 49,
+}

@@ -1,0 +1,213 @@
+using System.Buffers;
+using System.IO.Pipelines;
+
+namespace SwooleGateway.Transport;
+
+/// <summary>
+/// The single writer of one connection's output pipe. Hot path: any thread calls <c>TryWrite</c>; when
+/// no flush is pending the bytes go straight into the pipe and the flush completes synchronously (the
+/// transport's sender coalesces everything that is in the pipe into as few syscalls as it can). While a
+/// flush is pending because the socket is slow, writes go to a bounded backlog that the flush
+/// continuation drains. No lock is held across I/O and nothing is allocated per message.
+/// </summary>
+internal sealed class OutboundWriter
+{
+    private readonly PipeWriter _output;
+    private readonly long _maxBacklogBytes;
+    private readonly Lock _gate = new();
+    private readonly PooledBufferWriter _backlog = new();
+    private bool _flushing;
+    private bool _closed;
+
+    public OutboundWriter(PipeWriter output, long maxBacklogBytes)
+    {
+        _output = output;
+        _maxBacklogBytes = maxBacklogBytes;
+    }
+
+    /// <summary>Bytes waiting in our backlog (not counting what the transport already holds).</summary>
+    public long BacklogBytes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _backlog.WrittenCount;
+            }
+        }
+    }
+
+    public bool IsClosed => Volatile.Read(ref _closed);
+
+    /// <summary>Raised (once) when the backlog limit is hit; the argument is the backlog size.</summary>
+    public Action<long>? Overflowed { get; set; }
+
+    public WriteResult TryWrite(ReadOnlySpan<byte> data) => TryWrite(data, ReadOnlySequence<byte>.Empty, default);
+
+    /// <summary>Writes <paramref name="header"/>, <paramref name="payload"/> and <paramref name="trailer"/> as one unit.</summary>
+    public WriteResult TryWrite(ReadOnlySpan<byte> header, in ReadOnlySequence<byte> payload, ReadOnlySpan<byte> trailer)
+    {
+        long size = header.Length + payload.Length + trailer.Length;
+        ValueTask<FlushResult> flush;
+        lock (_gate)
+        {
+            if (_closed)
+            {
+                return WriteResult.Closed;
+            }
+
+            if (_flushing)
+            {
+                if (_backlog.WrittenCount + size > _maxBacklogBytes)
+                {
+                    Action<long>? overflow = Overflowed;
+                    overflow?.Invoke(_backlog.WrittenCount);
+                    return WriteResult.Overflow;
+                }
+
+                Copy(_backlog, header, payload, trailer);
+                return WriteResult.Queued;
+            }
+
+            Copy(_output, header, payload, trailer);
+            try
+            {
+                flush = _output.FlushAsync();
+            }
+            catch (InvalidOperationException)
+            {
+                _closed = true;
+                return WriteResult.Closed;
+            }
+
+            if (flush.IsCompletedSuccessfully)
+            {
+                if (flush.Result.IsCompleted)
+                {
+                    _closed = true;
+                    return WriteResult.Closed;
+                }
+
+                return WriteResult.Written;
+            }
+
+            _flushing = true;
+        }
+
+        _ = FlushSlowAsync(flush);
+        return WriteResult.Queued;
+    }
+
+    /// <summary>Stops accepting writes. Does not complete the pipe: the connection owner does that.</summary>
+    public void Close()
+    {
+        lock (_gate)
+        {
+            _closed = true;
+            if (!_flushing)
+            {
+                _backlog.Reset();
+            }
+        }
+    }
+
+    /// <summary>Completes when nothing is pending in our backlog or a flush (bounded by the caller's token).</summary>
+    public async Task DrainAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            lock (_gate)
+            {
+                if (!_flushing)
+                {
+                    return;
+                }
+            }
+
+            await Task.Delay(10, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static void Copy(IBufferWriter<byte> destination, ReadOnlySpan<byte> header, in ReadOnlySequence<byte> payload, ReadOnlySpan<byte> trailer)
+    {
+        int total = checked(header.Length + (int)payload.Length + trailer.Length);
+        Span<byte> span = destination.GetSpan(total);
+        header.CopyTo(span);
+        int offset = header.Length;
+        if (payload.IsSingleSegment)
+        {
+            payload.FirstSpan.CopyTo(span.Slice(offset));
+        }
+        else
+        {
+            payload.CopyTo(span.Slice(offset));
+        }
+
+        offset += (int)payload.Length;
+        trailer.CopyTo(span.Slice(offset));
+        destination.Advance(total);
+    }
+
+    private async Task FlushSlowAsync(ValueTask<FlushResult> pending)
+    {
+        while (true)
+        {
+            FlushResult result;
+            try
+            {
+                result = await pending.ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                result = new FlushResult(isCanceled: false, isCompleted: true);
+            }
+
+            lock (_gate)
+            {
+                if (result.IsCompleted || result.IsCanceled || _closed)
+                {
+                    _closed = true;
+                    _flushing = false;
+                    _backlog.Reset();
+                    return;
+                }
+
+                if (_backlog.WrittenCount == 0)
+                {
+                    _flushing = false;
+                    _backlog.Reset();
+                    return;
+                }
+
+                try
+                {
+                    _output.Write(_backlog.WrittenSpan);
+                    _backlog.Reset();
+                    pending = _output.FlushAsync();
+                }
+                catch (InvalidOperationException)
+                {
+                    _closed = true;
+                    _flushing = false;
+                    _backlog.Reset();
+                    return;
+                }
+            }
+        }
+    }
+}
+
+internal enum WriteResult
+{
+    /// <summary>In the transport's pipe.</summary>
+    Written,
+
+    /// <summary>In our backlog, behind a pending flush.</summary>
+    Queued,
+
+    /// <summary>Rejected: the backlog limit would be exceeded.</summary>
+    Overflow,
+
+    /// <summary>Rejected: the connection is closing.</summary>
+    Closed,
+}
