@@ -15,6 +15,8 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>
 
     public ReadOnlySpan<byte> WrittenSpan => _buffer.AsSpan(0, _written);
 
+    public ReadOnlyMemory<byte> WrittenMemory => _buffer.AsMemory(0, _written);
+
     public void Advance(int count)
     {
         if ((uint)count > (uint)(_buffer.Length - _written))

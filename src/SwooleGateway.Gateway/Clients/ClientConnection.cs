@@ -1,0 +1,94 @@
+using System.Net;
+using Microsoft.AspNetCore.Connections;
+using SwooleGateway.Transport;
+
+namespace SwooleGateway.Gateway.Clients;
+
+/// <summary>
+/// One client connection on this gateway. Kept small: a gateway holds hundreds of thousands of them.
+/// Uid and group fields are guarded by the <see cref="ClientStore"/> lock; the routing fields are only
+/// touched by the connection's own read loop.
+/// </summary>
+internal sealed class ClientConnection
+{
+    private int _closing;
+
+    public ClientConnection(ulong id, string clientId, ConnectionContext transport, ClientListener listener, long maxPendingBytes)
+    {
+        Id = id;
+        ClientId = clientId;
+        Transport = transport;
+        Listener = listener;
+        Writer = new OutboundWriter(transport.Transport.Output, maxPendingBytes);
+        ConnectedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+    }
+
+    public ulong Id { get; }
+
+    public string ClientId { get; }
+
+    public ConnectionContext Transport { get; }
+
+    public ClientListener Listener { get; }
+
+    public OutboundWriter Writer { get; }
+
+    public long ConnectedAt { get; }
+
+    public IPEndPoint? Remote => Transport.RemoteEndPoint as IPEndPoint;
+
+    // --- tables (ClientStore lock) ---
+    public string? Uid { get; set; }
+
+    public HashSet<string>? Groups { get; set; }
+
+    public bool Removed { get; set; }
+
+    // --- session (replaced atomically) ---
+    public SessionState? Session;
+
+    // --- routing (read loop only) ---
+    public WorkerLink? Worker { get; set; }
+
+    /// <summary>Session version last sent to <see cref="Worker"/>; -1 = none.</summary>
+    public long SessionSentVersion { get; set; } = -1;
+
+    // --- WebSocket reassembly (read loop only) ---
+    public PooledBufferWriter? Fragments { get; set; }
+
+    public byte FragmentOpcode { get; set; }
+
+    public bool IsClosing => Volatile.Read(ref _closing) != 0;
+
+    /// <summary>Why the gateway closed this client, for the log; null when the client went away by itself.</summary>
+    public string? CloseReason { get; private set; }
+
+    /// <summary>
+    /// Starts closing: graceful sends a WebSocket close frame (if applicable) and lets queued bytes drain;
+    /// forced aborts the socket. Safe from any thread, idempotent.
+    /// </summary>
+    public void RequestClose(bool force, string reason, ushort webSocketCode = 1000)
+    {
+        if (Interlocked.Exchange(ref _closing, 1) != 0)
+        {
+            if (force)
+            {
+                Transport.Abort(new ConnectionAbortedException(reason));
+            }
+
+            return;
+        }
+
+        CloseReason = reason;
+        if (force)
+        {
+            Writer.Close();
+            Transport.Abort(new ConnectionAbortedException(reason));
+            return;
+        }
+
+        Listener.WriteClose(this, webSocketCode, reason);
+        Writer.Close();
+        Transport.Transport.Input.CancelPendingRead();
+    }
+}

@@ -1,0 +1,66 @@
+using System.Buffers;
+using SwooleGateway.Transport;
+
+namespace SwooleGateway.Gateway.Clients;
+
+/// <summary>Receives what a client listener parses. Called on the connection's read loop.</summary>
+internal interface IClientMessageSink
+{
+    /// <summary>One complete client message; <paramref name="payload"/> is valid only during the call.</summary>
+    void OnClientMessage(ClientConnection connection, in ReadOnlySequence<byte> payload, bool text);
+}
+
+/// <summary>The result of parsing client bytes.</summary>
+internal readonly record struct ParseResult(ushort CloseCode, string? Reason, bool PeerClosed)
+{
+    public static readonly ParseResult Continue = default;
+
+    public bool ShouldClose => CloseCode != 0 || PeerClosed;
+
+    public static ParseResult Error(ushort code, string reason) => new(code, reason, false);
+}
+
+/// <summary>
+/// A client protocol bound to one listener: handshake, framing in both directions. One instance per
+/// listener; per-connection state lives on <see cref="ClientConnection"/>.
+/// </summary>
+internal abstract class ClientListener
+{
+    protected ClientListener(ListenerOptions options, GatewayOptions gateway)
+    {
+        Options = options;
+        Gateway = gateway;
+        Name = options.DisplayName;
+    }
+
+    public ListenerOptions Options { get; }
+
+    public GatewayOptions Gateway { get; }
+
+    public string Name { get; }
+
+    /// <summary>"websocket" or "tcp", reported to workers.</summary>
+    public abstract string Transport { get; }
+
+    /// <summary>
+    /// Runs the protocol handshake. Returns the open request (WebSocket) or an empty one (TCP); null when the
+    /// client failed it (the caller closes; <paramref name="error"/> says why).
+    /// </summary>
+    public abstract Task<(WebSocketHandshake.Request? Request, string? Error)> HandshakeAsync(ClientConnection connection, CancellationToken cancellationToken);
+
+    /// <summary>Consumes every complete message at the front of <paramref name="buffer"/>.</summary>
+    public abstract ParseResult Parse(ClientConnection connection, ref ReadOnlySequence<byte> buffer, IClientMessageSink sink);
+
+    /// <summary>Frames and queues one outbound message. <paramref name="text"/> selects a WebSocket text frame.</summary>
+    public abstract WriteResult Send(ClientConnection connection, in ReadOnlySequence<byte> payload, bool text);
+
+    /// <summary>Queues the protocol's close notice (WebSocket close frame); TCP has none.</summary>
+    public virtual void WriteClose(ClientConnection connection, ushort code, string reason)
+    {
+    }
+
+    /// <summary>Releases per-connection protocol state.</summary>
+    public virtual void Release(ClientConnection connection)
+    {
+    }
+}

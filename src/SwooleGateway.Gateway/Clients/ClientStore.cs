@@ -1,0 +1,205 @@
+using System.Collections.Concurrent;
+
+namespace SwooleGateway.Gateway.Clients;
+
+/// <summary>
+/// This gateway's tables: connection number → connection, uid → connections, group → connections.
+/// Lookups by number are lock-free; uid and group membership changes and walks take one lock, which is
+/// never held across I/O (a send under it only copies bytes into a connection's pipe).
+/// </summary>
+internal sealed class ClientStore
+{
+    private readonly ConcurrentDictionary<ulong, ClientConnection> _connections = new();
+    private readonly Dictionary<string, HashSet<ClientConnection>> _uids = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HashSet<ClientConnection>> _groups = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+
+    public int Count => _connections.Count;
+
+    /// <summary>All connections, walked without a lock or a snapshot copy.</summary>
+    public ConcurrentDictionary<ulong, ClientConnection> Connections => _connections;
+
+    public void Add(ClientConnection connection) => _connections[connection.Id] = connection;
+
+    public ClientConnection? Find(ulong id) => _connections.TryGetValue(id, out ClientConnection? c) ? c : null;
+
+    /// <summary>Removes a closed connection from every table and returns the uid and groups it had.</summary>
+    public (string? Uid, string[] Groups) Remove(ClientConnection connection)
+    {
+        _connections.TryRemove(connection.Id, out _);
+        lock (_gate)
+        {
+            connection.Removed = true;
+            string? uid = connection.Uid;
+            if (uid is not null)
+            {
+                RemoveFrom(_uids, uid, connection);
+                connection.Uid = null;
+            }
+
+            string[] groups = [];
+            if (connection.Groups is { } set)
+            {
+                groups = [.. set];
+                foreach (string group in set)
+                {
+                    RemoveFrom(_groups, group, connection);
+                }
+
+                connection.Groups = null;
+            }
+
+            return (uid, groups);
+        }
+    }
+
+    /// <summary>Binds a uid (the last bind wins). False when the connection is gone.</summary>
+    public bool BindUid(ClientConnection connection, string uid)
+    {
+        lock (_gate)
+        {
+            if (connection.Removed)
+            {
+                return false;
+            }
+
+            if (connection.Uid is { } old)
+            {
+                if (old == uid)
+                {
+                    return true;
+                }
+
+                RemoveFrom(_uids, old, connection);
+            }
+
+            connection.Uid = uid;
+            AddTo(_uids, uid, connection);
+            return true;
+        }
+    }
+
+    public void UnbindUid(ClientConnection connection)
+    {
+        lock (_gate)
+        {
+            if (connection.Uid is { } old)
+            {
+                RemoveFrom(_uids, old, connection);
+                connection.Uid = null;
+            }
+        }
+    }
+
+    public bool JoinGroup(ClientConnection connection, string group)
+    {
+        lock (_gate)
+        {
+            if (connection.Removed)
+            {
+                return false;
+            }
+
+            (connection.Groups ??= new HashSet<string>(StringComparer.Ordinal)).Add(group);
+            AddTo(_groups, group, connection);
+            return true;
+        }
+    }
+
+    public void LeaveGroup(ClientConnection connection, string group)
+    {
+        lock (_gate)
+        {
+            if (connection.Groups is { } set && set.Remove(group))
+            {
+                RemoveFrom(_groups, group, connection);
+                if (set.Count == 0)
+                {
+                    connection.Groups = null;
+                }
+            }
+        }
+    }
+
+    /// <summary>Dissolves a group: every member leaves it.</summary>
+    public void Ungroup(string group)
+    {
+        lock (_gate)
+        {
+            if (_groups.Remove(group, out HashSet<ClientConnection>? members))
+            {
+                foreach (ClientConnection c in members)
+                {
+                    if (c.Groups is { } set)
+                    {
+                        set.Remove(group);
+                        if (set.Count == 0)
+                        {
+                            c.Groups = null;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    public bool IsUidOnline(string uid)
+    {
+        lock (_gate)
+        {
+            return _uids.ContainsKey(uid);
+        }
+    }
+
+    public int GroupCount(string group)
+    {
+        lock (_gate)
+        {
+            return _groups.TryGetValue(group, out HashSet<ClientConnection>? members) ? members.Count : 0;
+        }
+    }
+
+    /// <summary>Calls <paramref name="action"/> for every member of the uid; under the table lock, so the action must only queue bytes.</summary>
+    public void ForEachOfUid<TState>(string uid, ref TState state, ForEachAction<TState> action) where TState : allows ref struct =>
+        ForEach(_uids, uid, ref state, action);
+
+    /// <summary>Calls <paramref name="action"/> for every member of the group; under the table lock, so the action must only queue bytes.</summary>
+    public void ForEachOfGroup<TState>(string group, ref TState state, ForEachAction<TState> action) where TState : allows ref struct =>
+        ForEach(_groups, group, ref state, action);
+
+    private void ForEach<TState>(Dictionary<string, HashSet<ClientConnection>> table, string key, ref TState state, ForEachAction<TState> action)
+        where TState : allows ref struct
+    {
+        lock (_gate)
+        {
+            if (table.TryGetValue(key, out HashSet<ClientConnection>? members))
+            {
+                foreach (ClientConnection c in members)
+                {
+                    action(c, ref state);
+                }
+            }
+        }
+    }
+
+    private static void AddTo(Dictionary<string, HashSet<ClientConnection>> table, string key, ClientConnection connection)
+    {
+        if (!table.TryGetValue(key, out HashSet<ClientConnection>? set))
+        {
+            set = [];
+            table[key] = set;
+        }
+
+        set.Add(connection);
+    }
+
+    private static void RemoveFrom(Dictionary<string, HashSet<ClientConnection>> table, string key, ClientConnection connection)
+    {
+        if (table.TryGetValue(key, out HashSet<ClientConnection>? set) && set.Remove(connection) && set.Count == 0)
+        {
+            table.Remove(key); // an empty group or uid disappears
+        }
+    }
+}
+
+internal delegate void ForEachAction<TState>(ClientConnection connection, ref TState state) where TState : allows ref struct;

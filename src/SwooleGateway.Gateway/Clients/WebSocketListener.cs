@@ -1,0 +1,272 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Pipelines;
+using System.Text;
+using SwooleGateway.Transport;
+
+namespace SwooleGateway.Gateway.Clients;
+
+/// <summary>
+/// WebSocket (RFC 6455) on our own framing engine straight over the connection's pipe: upgrade parsed by
+/// hand, masked client frames unmasked in place, fragmentation reassembled up to
+/// <see cref="GatewayOptions.MaxFrameSize"/>, text validated as UTF-8, ping answered, close handshake with
+/// status codes. Violations close the connection with the RFC's status code (1002, 1007, 1009).
+/// </summary>
+internal sealed class WebSocketListener : ClientListener
+{
+    public WebSocketListener(ListenerOptions options, GatewayOptions gateway) : base(options, gateway)
+    {
+    }
+
+    public override string Transport => "websocket";
+
+    public override async Task<(WebSocketHandshake.Request? Request, string? Error)> HandshakeAsync(ClientConnection connection, CancellationToken cancellationToken)
+    {
+        PipeReader input = connection.Transport.Transport.Input;
+        PipeWriter output = connection.Transport.Transport.Output;
+        while (true)
+        {
+            ReadResult result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
+            ReadOnlySequence<byte> buffer = result.Buffer;
+            SequencePosition consumed = buffer.Start;
+            try
+            {
+                ReadOnlySequence<byte>? head = WebSocketHandshake.TryFindRequest(buffer, out consumed);
+                if (head is null)
+                {
+                    if (buffer.Length > Gateway.MaxHandshakeSize)
+                    {
+                        await RespondAsync(output, WebSocketHandshake.ErrorResponse("431 Request Header Fields Too Large")).ConfigureAwait(false);
+                        return (null, $"upgrade request larger than {Gateway.MaxHandshakeSize} bytes (MaxHandshakeSize)");
+                    }
+
+                    if (result.IsCompleted || result.IsCanceled)
+                    {
+                        return (null, "closed before completing the WebSocket upgrade");
+                    }
+
+                    continue;
+                }
+
+                if (head.Value.Length > Gateway.MaxHandshakeSize)
+                {
+                    await RespondAsync(output, WebSocketHandshake.ErrorResponse("431 Request Header Fields Too Large")).ConfigureAwait(false);
+                    return (null, $"upgrade request larger than {Gateway.MaxHandshakeSize} bytes (MaxHandshakeSize)");
+                }
+
+                WebSocketHandshake.Request? request = WebSocketHandshake.Parse(head.Value, out string? error, out string? response);
+                if (request is null)
+                {
+                    await RespondAsync(output, WebSocketHandshake.ErrorResponse(response!)).ConfigureAwait(false);
+                    return (null, "bad WebSocket upgrade: " + error);
+                }
+
+                if (Options.Path is { } path && !PathMatches(request.Path, path))
+                {
+                    await RespondAsync(output, WebSocketHandshake.ErrorResponse("404 Not Found")).ConfigureAwait(false);
+                    return (null, $"path {request.Path} is not served by listener {Name}");
+                }
+
+                await RespondAsync(output, WebSocketHandshake.AcceptResponse(request.Header("Sec-WebSocket-Key")!)).ConfigureAwait(false);
+                return (request, null);
+            }
+            finally
+            {
+                input.AdvanceTo(consumed, buffer.End);
+            }
+        }
+    }
+
+    public override ParseResult Parse(ClientConnection connection, ref ReadOnlySequence<byte> buffer, IClientMessageSink sink)
+    {
+        int max = Gateway.MaxFrameSize;
+        while (true)
+        {
+            int status = WebSocketFrames.TryParseHeader(buffer, max, out WebSocketFrames.Header h);
+            if (status < 0)
+            {
+                return ParseResult.Continue;
+            }
+
+            if (status > 0)
+            {
+                return status == 1009
+                    ? ParseResult.Error(1009, $"frame larger than MaxFrameSize ({max} bytes)")
+                    : ParseResult.Error(1002, "invalid frame header (unmasked, reserved bits or opcode, or oversized control frame)");
+            }
+
+            if (buffer.Length < h.HeaderLength + h.PayloadLength)
+            {
+                return ParseResult.Continue;
+            }
+
+            ReadOnlySequence<byte> payload = buffer.Slice(h.HeaderLength, h.PayloadLength);
+            WebSocketFrames.Unmask(payload, h.MaskKey);
+            buffer = buffer.Slice(payload.End);
+
+            ParseResult result = h.Opcode switch
+            {
+                WebSocketFrames.OpText or WebSocketFrames.OpBinary => OnDataFrame(connection, h, payload, sink),
+                WebSocketFrames.OpContinuation => OnContinuation(connection, h, payload, sink, max),
+                WebSocketFrames.OpPing => OnPing(connection, payload),
+                WebSocketFrames.OpPong => ParseResult.Continue,
+                _ => OnClose(connection, payload),
+            };
+
+            if (result.ShouldClose)
+            {
+                return result;
+            }
+        }
+    }
+
+    public override WriteResult Send(ClientConnection connection, in ReadOnlySequence<byte> payload, bool text)
+    {
+        Span<byte> header = stackalloc byte[WebSocketFrames.MaxServerHeader];
+        int n = WebSocketFrames.WriteHeader(header, text ? WebSocketFrames.OpText : WebSocketFrames.OpBinary, payload.Length);
+        return connection.Writer.TryWrite(header[..n], payload, default);
+    }
+
+    public override void WriteClose(ClientConnection connection, ushort code, string reason)
+    {
+        Span<byte> body = stackalloc byte[125];
+        BinaryPrimitives.WriteUInt16BigEndian(body, code);
+        int reasonBytes = Encoding.UTF8.GetBytes(Truncate(reason, 120), body[2..]);
+        Span<byte> header = stackalloc byte[WebSocketFrames.MaxServerHeader];
+        int n = WebSocketFrames.WriteHeader(header, WebSocketFrames.OpClose, 2 + reasonBytes);
+        connection.Writer.TryWrite(header[..n], new ReadOnlySequence<byte>(body[..(2 + reasonBytes)].ToArray()), default);
+    }
+
+    public override void Release(ClientConnection connection)
+    {
+        connection.Fragments?.Reset();
+        connection.Fragments = null;
+    }
+
+    private static ParseResult OnDataFrame(ClientConnection connection, WebSocketFrames.Header h, in ReadOnlySequence<byte> payload, IClientMessageSink sink)
+    {
+        if (connection.Fragments is not null)
+        {
+            return ParseResult.Error(1002, "new data frame while a fragmented message is unfinished");
+        }
+
+        bool text = h.Opcode == WebSocketFrames.OpText;
+        if (!h.Fin)
+        {
+            connection.Fragments = new PooledBufferWriter();
+            connection.FragmentOpcode = h.Opcode;
+            connection.Fragments.Write(payload);
+            return ParseResult.Continue;
+        }
+
+        if (text && !Utf8Validation.IsValid(payload))
+        {
+            return ParseResult.Error(1007, "text message is not valid UTF-8");
+        }
+
+        sink.OnClientMessage(connection, payload, text);
+        return ParseResult.Continue;
+    }
+
+    private static ParseResult OnContinuation(ClientConnection connection, WebSocketFrames.Header h, in ReadOnlySequence<byte> payload, IClientMessageSink sink, int max)
+    {
+        PooledBufferWriter? fragments = connection.Fragments;
+        if (fragments is null)
+        {
+            return ParseResult.Error(1002, "continuation frame without a message to continue");
+        }
+
+        if (fragments.WrittenCount + payload.Length > max)
+        {
+            return ParseResult.Error(1009, $"fragmented message larger than MaxFrameSize ({max} bytes)");
+        }
+
+        fragments.Write(payload);
+        if (!h.Fin)
+        {
+            return ParseResult.Continue;
+        }
+
+        bool text = connection.FragmentOpcode == WebSocketFrames.OpText;
+        var message = new ReadOnlySequence<byte>(fragments.WrittenMemory);
+        try
+        {
+            if (text && !Utf8Validation.IsValid(message))
+            {
+                return ParseResult.Error(1007, "text message is not valid UTF-8");
+            }
+
+            sink.OnClientMessage(connection, message, text);
+            return ParseResult.Continue;
+        }
+        finally
+        {
+            fragments.Reset();
+            connection.Fragments = null;
+        }
+    }
+
+    private static ParseResult OnPing(ClientConnection connection, in ReadOnlySequence<byte> payload)
+    {
+        Span<byte> header = stackalloc byte[WebSocketFrames.MaxServerHeader];
+        int n = WebSocketFrames.WriteHeader(header, WebSocketFrames.OpPong, payload.Length);
+        connection.Writer.TryWrite(header[..n], payload, default);
+        return ParseResult.Continue;
+    }
+
+    private static ParseResult OnClose(ClientConnection connection, in ReadOnlySequence<byte> payload)
+    {
+        if (payload.Length == 1)
+        {
+            return ParseResult.Error(1002, "close frame with a 1-byte body");
+        }
+
+        ushort code = 1000;
+        if (payload.Length >= 2)
+        {
+            Span<byte> codeBytes = stackalloc byte[2];
+            payload.Slice(0, 2).CopyTo(codeBytes);
+            code = BinaryPrimitives.ReadUInt16BigEndian(codeBytes);
+            if (!WebSocketFrames.IsValidCloseCode(code))
+            {
+                return ParseResult.Error(1002, $"invalid close code {code}");
+            }
+
+            if (!Utf8Validation.IsValid(payload.Slice(2)))
+            {
+                return ParseResult.Error(1007, "close reason is not valid UTF-8");
+            }
+        }
+
+        // The caller echoes the close with this code (RFC 6455 §5.5.1) and ends the connection.
+        return new ParseResult(code, null, PeerClosed: true);
+    }
+
+    private static bool PathMatches(string requestTarget, string path)
+    {
+        int q = requestTarget.IndexOf('?', StringComparison.Ordinal);
+        ReadOnlySpan<char> p = q < 0 ? requestTarget : requestTarget.AsSpan(0, q);
+        return p.Equals(path, StringComparison.Ordinal);
+    }
+
+    private static string Truncate(string s, int maxBytes)
+    {
+        if (Encoding.UTF8.GetByteCount(s) <= maxBytes)
+        {
+            return s;
+        }
+
+        while (s.Length > 0 && Encoding.UTF8.GetByteCount(s) > maxBytes)
+        {
+            s = s[..^1];
+        }
+
+        return s;
+    }
+
+    private static ValueTask<FlushResult> RespondAsync(PipeWriter output, byte[] response)
+    {
+        output.Write(response);
+        return output.FlushAsync();
+    }
+}

@@ -1,0 +1,24 @@
+using System.Diagnostics.Metrics;
+
+namespace SwooleGateway.Gateway;
+
+/// <summary>Gateway instruments (meter <c>SwooleGateway.Gateway</c>), visible to dotnet-counters and OpenTelemetry.</summary>
+internal static class GatewayMetrics
+{
+    public const string MeterName = "SwooleGateway.Gateway";
+
+    private static readonly Meter s_meter = new(MeterName);
+
+    public static readonly Counter<long> MessagesIn = s_meter.CreateCounter<long>("swoolegateway.gateway.messages_in", "{message}", "Client messages received");
+    public static readonly Counter<long> BytesIn = s_meter.CreateCounter<long>("swoolegateway.gateway.bytes_in", "By", "Client payload bytes received");
+    public static readonly Counter<long> MessagesOut = s_meter.CreateCounter<long>("swoolegateway.gateway.messages_out", "{message}", "Messages queued to clients");
+    public static readonly Counter<long> EventsDropped = s_meter.CreateCounter<long>("swoolegateway.gateway.events_dropped", "{event}", "Client events dropped because no worker was connected");
+    public static readonly Counter<long> SlowClientsClosed = s_meter.CreateCounter<long>("swoolegateway.gateway.slow_clients_closed", "{connection}", "Clients closed because their outbound queue was full");
+    public static readonly Counter<long> ClientErrors = s_meter.CreateCounter<long>("swoolegateway.gateway.client_protocol_errors", "{connection}", "Clients closed for bad input");
+
+    public static void ObserveConnections(Func<int> connections, Func<int> workers)
+    {
+        s_meter.CreateObservableGauge("swoolegateway.gateway.connections", connections, "{connection}", "Open client connections");
+        s_meter.CreateObservableGauge("swoolegateway.gateway.workers", workers, "{worker}", "Connected workers");
+    }
+}

@@ -1,0 +1,284 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using MessagePack;
+using Microsoft.AspNetCore.Connections;
+using SwooleGateway.Gateway.Clients;
+using SwooleGateway.Protocol;
+
+namespace SwooleGateway.Gateway;
+
+public sealed partial class GatewayServer
+{
+    private async Task HandleClientAsync(ConnectionContext transport, ClientListener listener)
+    {
+        string remote = transport.RemoteEndPoint?.ToString() ?? "?";
+        if (_store.Count >= _gatewayOptions.MaxConnections)
+        {
+            Log.ClientRefused(_logger, remote, listener.Name, $"gateway is at MaxConnections ({_gatewayOptions.MaxConnections})");
+            transport.Abort(new ConnectionAbortedException("too many connections"));
+            await transport.DisposeAsync().ConfigureAwait(false);
+            return;
+        }
+
+        ulong id = Interlocked.Increment(ref _nextConnectionId);
+        var connection = new ClientConnection(id, ClientId.Encode(_advertised!, id), transport, listener, _gatewayOptions.MaxPendingBytesPerClient);
+        bool added = false;
+        try
+        {
+            WebSocketHandshake.Request? request = null;
+            if (listener is WebSocketListener)
+            {
+                using var timeout = new CancellationTokenSource(_gatewayOptions.HandshakeTimeout);
+                string? error;
+                try
+                {
+                    (request, error) = await listener.HandshakeAsync(connection, timeout.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    error = $"no complete WebSocket upgrade within {_gatewayOptions.HandshakeTimeout.TotalSeconds:0.#} s (HandshakeTimeout)";
+                }
+
+                if (error is not null)
+                {
+                    GatewayMetrics.ClientErrors.Add(1);
+                    Log.ClientRefused(_logger, remote, listener.Name, error);
+                    return;
+                }
+            }
+
+            _store.Add(connection);
+            added = true;
+            SendConnectEvent(connection, request);
+            await ReadLoopAsync(connection, listener).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or ConnectionResetException or ConnectionAbortedException or ObjectDisposedException or OperationCanceledException)
+        {
+            // An ordinary disconnect: not an error.
+        }
+        finally
+        {
+            if (added)
+            {
+                (string? uid, string[] groups) = _store.Remove(connection);
+                SendCloseEvent(connection, uid, groups);
+                Log.ClientClosed(_logger, connection.ClientId, connection.CloseReason ?? "client went away");
+            }
+
+            listener.Release(connection);
+            await TearDownAsync(connection).ConfigureAwait(false);
+        }
+    }
+
+    private async Task ReadLoopAsync(ClientConnection connection, ClientListener listener)
+    {
+        PipeReader input = connection.Transport.Transport.Input;
+        while (true)
+        {
+            ReadResult result = await input.ReadAsync().ConfigureAwait(false);
+            ReadOnlySequence<byte> buffer = result.Buffer;
+            ParseResult parsed = ParseResult.Continue;
+            try
+            {
+                if (connection.IsClosing)
+                {
+                    return;
+                }
+
+                parsed = listener.Parse(connection, ref buffer, this);
+            }
+            finally
+            {
+                input.AdvanceTo(buffer.Start, buffer.End);
+            }
+
+            if (parsed.PeerClosed)
+            {
+                connection.RequestClose(force: false, "client sent close", parsed.CloseCode);
+                return;
+            }
+
+            if (parsed.ShouldClose)
+            {
+                GatewayMetrics.ClientErrors.Add(1);
+                Log.ClientError(_logger, connection.ClientId, connection.Remote?.ToString() ?? "?", listener.Name, parsed.Reason ?? "protocol error");
+                connection.RequestClose(force: false, parsed.Reason ?? "protocol error", parsed.CloseCode);
+                return;
+            }
+
+            if (result.IsCompleted || result.IsCanceled)
+            {
+                return;
+            }
+        }
+    }
+
+    private static async Task TearDownAsync(ClientConnection connection)
+    {
+        connection.Writer.Close();
+        try
+        {
+            using var drain = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await connection.Writer.DrainAsync(drain.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            connection.Transport.Abort(new ConnectionAbortedException("outbound data did not drain"));
+        }
+
+        try
+        {
+            await connection.Transport.Transport.Output.CompleteAsync().ConfigureAwait(false);
+            await connection.Transport.Transport.Input.CompleteAsync().ConfigureAwait(false);
+            await connection.Transport.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The socket is already gone.
+        }
+    }
+
+    // ---- events to workers ----
+
+    /// <summary>The worker this client's events go to: the same one while it accepts, else the next one.</summary>
+    private WorkerLink? Route(ClientConnection connection)
+    {
+        WorkerLink? worker = connection.Worker;
+        if (worker is { Accepting: true })
+        {
+            return worker;
+        }
+
+        worker = _workers.Pick();
+        connection.Worker = worker;
+        connection.SessionSentVersion = -1;
+        if (worker is null)
+        {
+            GatewayMetrics.EventsDropped.Add(1);
+            if (Interlocked.Exchange(ref _noWorkerWarned, 1) == 0)
+            {
+                Log.NoWorker(_logger);
+            }
+        }
+
+        return worker;
+    }
+
+    /// <summary>Hot path: client frame → worker. Builds the event frame in the thread's scratch buffer; allocates nothing.</summary>
+    void IClientMessageSink.OnClientMessage(ClientConnection connection, in ReadOnlySequence<byte> payload, bool text)
+    {
+        GatewayMetrics.MessagesIn.Add(1);
+        GatewayMetrics.BytesIn.Add(payload.Length);
+        WorkerLink? worker = Route(connection);
+        if (worker is null)
+        {
+            return;
+        }
+
+        SessionState? session = Volatile.Read(ref connection.Session);
+        uint version = session?.Version ?? 0;
+        var scratch = FrameCodec.BeginFrame();
+        var w = new MessagePackWriter(scratch);
+        w.WriteArrayHeader(6);
+        w.Write((uint)MessageKind.ClientMessage);
+        w.Write(connection.Id);
+        w.Write(version);
+        if (connection.SessionSentVersion == version)
+        {
+            w.WriteNil();
+        }
+        else
+        {
+            w.Write(session is null ? ReadOnlySpan<byte>.Empty : session.Bytes);
+            connection.SessionSentVersion = version;
+        }
+
+        w.Write(payload);
+        w.Write(text ? GatewayProtocol.FlagText : 0u);
+        w.Flush();
+        worker.Connection.TrySend(FrameCodec.EndFrame(scratch));
+    }
+
+    private void SendConnectEvent(ClientConnection connection, WebSocketHandshake.Request? request)
+    {
+        WorkerLink? worker = Route(connection);
+        if (worker is null)
+        {
+            return;
+        }
+
+        var scratch = FrameCodec.BeginFrame();
+        var w = new MessagePackWriter(scratch);
+        w.WriteArrayHeader(8);
+        w.Write((uint)MessageKind.ClientConnect);
+        w.Write(connection.Id);
+        w.Write(connection.Remote?.Address.ToString() ?? "");
+        w.Write((uint)(connection.Remote?.Port ?? 0));
+        w.Write(connection.Listener.Name);
+        w.Write(connection.Listener.Transport);
+        if (request is null)
+        {
+            w.WriteNil();
+            w.WriteNil();
+        }
+        else
+        {
+            w.Write(request.Path);
+            w.WriteMapHeader(request.Headers.Count);
+            foreach (KeyValuePair<string, string> header in request.Headers)
+            {
+                w.Write(header.Key);
+                w.Write(header.Value);
+            }
+        }
+
+        w.Flush();
+        worker.Connection.TrySend(FrameCodec.EndFrame(scratch));
+    }
+
+    private void SendCloseEvent(ClientConnection connection, string? uid, string[] groups)
+    {
+        WorkerLink? worker = Route(connection);
+        if (worker is null)
+        {
+            return;
+        }
+
+        SessionState? session = Volatile.Read(ref connection.Session);
+        var scratch = FrameCodec.BeginFrame();
+        var w = new MessagePackWriter(scratch);
+        w.WriteArrayHeader(5);
+        w.Write((uint)MessageKind.ClientClose);
+        w.Write(connection.Id);
+        w.Write(session is null ? ReadOnlySpan<byte>.Empty : session.Bytes);
+        w.Write(uid);
+        w.WriteArrayHeader(groups.Length);
+        foreach (string group in groups)
+        {
+            w.Write(group);
+        }
+
+        w.Flush();
+        worker.Connection.TrySend(FrameCodec.EndFrame(scratch));
+    }
+
+    // ---- messages to clients ----
+
+    /// <summary>Hot path: queue one message to one client. A full queue closes that client, never slows the caller.</summary>
+    private void SendTo(ClientConnection connection, in ReadOnlySequence<byte> payload, bool text)
+    {
+        switch (connection.Listener.Send(connection, payload, text))
+        {
+            case Transport.WriteResult.Written or Transport.WriteResult.Queued:
+                GatewayMetrics.MessagesOut.Add(1);
+                return;
+            case Transport.WriteResult.Overflow:
+                GatewayMetrics.SlowClientsClosed.Add(1);
+                Log.SlowClient(_logger, connection.ClientId, connection.Remote?.ToString() ?? "?", _gatewayOptions.MaxPendingBytesPerClient);
+                connection.RequestClose(force: true, "slow consumer: outbound queue full");
+                return;
+            default:
+                return;
+        }
+    }
+}

@@ -1,0 +1,234 @@
+using System.Collections.Concurrent;
+using System.Net;
+using MessagePack;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SwooleGateway.Gateway.Clients;
+using SwooleGateway.Hosting;
+using SwooleGateway.Options;
+using SwooleGateway.Protocol;
+using SwooleGateway.Transport;
+
+namespace SwooleGateway.Gateway;
+
+/// <summary>
+/// The gateway: owns client connections (WebSocket and TCP listeners), keeps the connection, uid, group
+/// and session tables, forwards client events to workers and executes the commands workers send.
+/// Announces itself to every register and re-announces after a register restart.
+/// </summary>
+public sealed partial class GatewayServer : BackgroundService, IFrameHandler, IClientMessageSink
+{
+    public const string Role = "gateway";
+
+    private readonly SwooleGatewayOptions _options;
+    private readonly GatewayOptions _gatewayOptions;
+    private readonly SocketTransport _sockets;
+    private readonly ILogger<GatewayServer> _logger;
+    private readonly ClientStore _store = new();
+    private readonly WorkerPool _workers = new();
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ConcurrentDictionary<string, IPEndPoint> _listenerEndPoints = new();
+    private readonly string _gatewayId = $"gateway-{Environment.MachineName}-{Environment.ProcessId}-{Random.Shared.Next(0x10000):x4}";
+    private ulong _nextConnectionId = (ulong)DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() << 16;
+    private IPEndPoint? _advertised;
+    private IPEndPoint? _internalEndPoint;
+    private int _noWorkerWarned;
+
+    public GatewayServer(IOptions<SwooleGatewayOptions> options, IOptions<GatewayOptions> gatewayOptions, SocketTransport sockets, ILogger<GatewayServer> logger)
+    {
+        _options = options.Value;
+        _gatewayOptions = gatewayOptions.Value;
+        _sockets = sockets;
+        _logger = logger;
+        GatewayMetrics.ObserveConnections(() => _store.Count, () => _workers.Count);
+    }
+
+    /// <summary>Completes when every listener is bound (faults when binding failed).</summary>
+    public Task Ready => _ready.Task;
+
+    public string GatewayId => _gatewayId;
+
+    /// <summary>The bound internal endpoint (valid after <see cref="Ready"/>).</summary>
+    public IPEndPoint InternalEndPoint => _internalEndPoint ?? throw new InvalidOperationException("Gateway not started.");
+
+    /// <summary>The address in this gateway's client ids and announcements (valid after <see cref="Ready"/>).</summary>
+    public IPEndPoint AdvertisedEndPoint => _advertised ?? throw new InvalidOperationException("Gateway not started.");
+
+    /// <summary>Bound client listener endpoints by listener name (valid after <see cref="Ready"/>).</summary>
+    public IReadOnlyDictionary<string, IPEndPoint> ListenerEndPoints => _listenerEndPoints;
+
+    public int ClientCount => _store.Count;
+
+    public int WorkerCount => _workers.Count;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var loops = new List<Task>();
+        try
+        {
+            IReadOnlyList<ListenerOptions> listenerOptions = _gatewayOptions.EffectiveListeners;
+            _options.Validate([_gatewayOptions.Internal, .. listenerOptions.Select(l => l.Endpoint)]);
+
+            IConnectionListener internalListener = await _sockets.BindAsync(EndpointParser.ParseListen(_gatewayOptions.Internal), stoppingToken).ConfigureAwait(false);
+            _internalEndPoint = (IPEndPoint)internalListener.EndPoint;
+            _advertised = await ResolveAdvertisedAsync(_internalEndPoint, stoppingToken).ConfigureAwait(false);
+            loops.Add(new AcceptLoop(internalListener, HandleInternalAsync, _logger).RunAsync(stoppingToken));
+            Log.InternalListening(_logger, _gatewayId, _internalEndPoint.ToString(), _advertised.ToString());
+
+            foreach (ListenerOptions lo in listenerOptions)
+            {
+                ClientListener listener = lo.Protocol switch
+                {
+                    ListenerProtocol.WebSocket => new WebSocketListener(lo, _gatewayOptions),
+                    ListenerProtocol.Tcp => new TcpDelimiterListener(lo, _gatewayOptions),
+                    _ => throw new InvalidOperationException($"Listener {lo.DisplayName}: unknown protocol {lo.Protocol}."),
+                };
+                IConnectionListener bound = await _sockets.BindAsync(EndpointParser.ParseListen(lo.Endpoint), stoppingToken).ConfigureAwait(false);
+                var endpoint = (IPEndPoint)bound.EndPoint;
+                if (!_listenerEndPoints.TryAdd(listener.Name, endpoint))
+                {
+                    throw new InvalidOperationException($"Two listeners are named '{listener.Name}'; give each a unique Name.");
+                }
+
+                Log.ClientListening(_logger, listener.Name, listener.Transport, endpoint.ToString());
+                loops.Add(new AcceptLoop(bound, (t, ct) => HandleClientAsync(t, listener), _logger).RunAsync(stoppingToken));
+            }
+
+            var connector = new RegisterConnector(_sockets, _options, _logger, Role, _gatewayId,
+                link => link.TrySend(RegisterProtocol.WriteAnnounce(_advertised.ToString(), _gatewayId)), RegisterFrames.Instance);
+            loops.Add(connector.RunAsync(stoppingToken));
+            _ready.TrySetResult();
+        }
+        catch (Exception ex)
+        {
+            _ready.TrySetException(ex);
+            throw;
+        }
+
+        using (stoppingToken.Register(CloseAllClients))
+        {
+            await Task.WhenAll(loops).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<IPEndPoint> ResolveAdvertisedAsync(IPEndPoint bound, CancellationToken cancellationToken)
+    {
+        if (!string.IsNullOrWhiteSpace(_gatewayOptions.AdvertiseAddress))
+        {
+            IPEndPoint configured = await EndpointParser.ResolveAsync(_gatewayOptions.AdvertiseAddress, cancellationToken).ConfigureAwait(false);
+            return configured.Port == 0 ? new IPEndPoint(configured.Address, bound.Port) : configured;
+        }
+
+        if (bound.Address.Equals(IPAddress.Any) || bound.Address.Equals(IPAddress.IPv6Any))
+        {
+            throw new InvalidOperationException(
+                $"The gateway's internal listener binds all interfaces ({bound}); set SwooleGateway:Gateway:AdvertiseAddress to the address workers should use.");
+        }
+
+        return bound;
+    }
+
+    private void CloseAllClients()
+    {
+        foreach (KeyValuePair<ulong, ClientConnection> entry in _store.Connections)
+        {
+            entry.Value.RequestClose(force: false, "gateway shutting down", 1001);
+        }
+    }
+
+    // ---- internal port: workers and API clients ----
+
+    private async Task HandleInternalAsync(ConnectionContext transport, CancellationToken stopping)
+    {
+        InternalConnection? connection = await InternalConnection.AcceptAsync(
+            transport, Role, _gatewayId, static role => role is "worker" or "client", _options, _logger, stopping).ConfigureAwait(false);
+        if (connection is null)
+        {
+            return;
+        }
+
+        var link = new WorkerLink(connection, receivesEvents: connection.PeerRole == "worker");
+        connection.Tag = link;
+        if (link.ReceivesEvents)
+        {
+            _workers.Add(link);
+            Interlocked.Exchange(ref _noWorkerWarned, 0);
+        }
+
+        Log.WorkerConnected(_logger, connection.PeerRole, connection.PeerId, connection.RemoteEndPoint?.ToString() ?? "?", _workers.Count);
+        try
+        {
+            await connection.RunAsync(this, stopping).ConfigureAwait(false);
+        }
+        finally
+        {
+            _workers.Remove(link);
+            Log.WorkerDisconnected(_logger, connection.PeerRole, connection.PeerId, connection.CloseReason, _workers.Count);
+        }
+    }
+
+    void IFrameHandler.OnFrame(InternalConnection connection, MessageKind kind, int fieldCount, ref MessagePackReader reader)
+    {
+        var link = (WorkerLink)connection.Tag!;
+        switch (kind)
+        {
+            case MessageKind.Command:
+                ExecuteCommand(link, fieldCount, ref reader);
+                return;
+            case MessageKind.WorkerDraining:
+                link.MarkDraining();
+                Log.WorkerDraining(_logger, connection.PeerId);
+                return;
+            default:
+                ThrowHelper.Protocol($"unexpected {kind} from a {connection.PeerRole}");
+                return;
+        }
+    }
+
+    /// <summary>Register links carry nothing the gateway acts on after its announcement.</summary>
+    private sealed class RegisterFrames : IFrameHandler
+    {
+        public static readonly RegisterFrames Instance = new();
+
+        public void OnFrame(InternalConnection connection, MessageKind kind, int fieldCount, ref MessagePackReader reader) =>
+            RegisterProtocol.SkipRest(ref reader, fieldCount);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(3001, LogLevel.Information, "Gateway {GatewayId} internal listener on {EndPoint}, advertised as {Advertised}", EventName = "GatewayInternalListening")]
+        public static partial void InternalListening(ILogger logger, string gatewayId, string endPoint, string advertised);
+
+        [LoggerMessage(3002, LogLevel.Information, "Listener {Name} ({Transport}) on {EndPoint}", EventName = "ClientListenerListening")]
+        public static partial void ClientListening(ILogger logger, string name, string transport, string endPoint);
+
+        [LoggerMessage(3003, LogLevel.Information, "{Role} {NodeId} connected from {Remote} ({Workers} workers)", EventName = "WorkerConnected")]
+        public static partial void WorkerConnected(ILogger logger, string role, string nodeId, string remote, int workers);
+
+        [LoggerMessage(3004, LogLevel.Information, "{Role} {NodeId} disconnected: {Reason} ({Workers} workers left)", EventName = "WorkerDisconnected")]
+        public static partial void WorkerDisconnected(ILogger logger, string role, string nodeId, string reason, int workers);
+
+        [LoggerMessage(3005, LogLevel.Information, "Worker {NodeId} is draining: no new events are sent to it", EventName = "WorkerDraining")]
+        public static partial void WorkerDraining(ILogger logger, string nodeId);
+
+        [LoggerMessage(3006, LogLevel.Warning, "No worker is connected: client events are dropped until one connects (counted in swoolegateway.gateway.events_dropped)", EventName = "NoWorker")]
+        public static partial void NoWorker(ILogger logger);
+
+        [LoggerMessage(3007, LogLevel.Warning, "Closing client {ClientId} from {Remote} on {Listener}: {Reason}", EventName = "ClientProtocolError")]
+        public static partial void ClientError(ILogger logger, string clientId, string remote, string listener, string reason);
+
+        [LoggerMessage(3008, LogLevel.Information, "Refused client from {Remote} on {Listener}: {Reason}", EventName = "ClientRefused")]
+        public static partial void ClientRefused(ILogger logger, string remote, string listener, string reason);
+
+        [LoggerMessage(3009, LogLevel.Warning, "Closing slow client {ClientId} from {Remote}: more than {Limit} bytes queued (MaxPendingBytesPerClient)", EventName = "SlowClientClosed")]
+        public static partial void SlowClient(ILogger logger, string clientId, string remote, long limit);
+
+        [LoggerMessage(3010, LogLevel.Debug, "Client {ClientId} closed: {Reason}", EventName = "ClientClosed")]
+        public static partial void ClientClosed(ILogger logger, string clientId, string reason);
+
+        [LoggerMessage(3011, LogLevel.Warning, "Command {Op} from {NodeId} failed: {Reason}", EventName = "CommandFailed")]
+        public static partial void CommandFailed(ILogger logger, string op, string nodeId, string reason);
+    }
+}

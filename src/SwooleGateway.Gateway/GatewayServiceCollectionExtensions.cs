@@ -1,0 +1,22 @@
+using Microsoft.Extensions.DependencyInjection;
+using SwooleGateway.Hosting;
+
+namespace SwooleGateway.Gateway;
+
+public static class GatewayServiceCollectionExtensions
+{
+    /// <summary>Adds the gateway role, configured from <c>SwooleGateway</c> and <c>SwooleGateway:Gateway</c>.</summary>
+    public static IServiceCollection AddSwooleGatewayGateway(this IServiceCollection services, Action<GatewayOptions>? configure = null)
+    {
+        services.AddSwooleGatewayCore();
+        var builder = services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName);
+        if (configure is not null)
+        {
+            builder.Configure(configure);
+        }
+
+        services.AddSingleton<GatewayServer>();
+        services.AddHostedService(sp => sp.GetRequiredService<GatewayServer>());
+        return services;
+    }
+}
