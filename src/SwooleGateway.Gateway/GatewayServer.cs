@@ -97,7 +97,7 @@ public sealed partial class GatewayServer : BackgroundService, IFrameHandler, IC
             }
 
             var connector = new RegisterConnector(_sockets, _options, _logger, Role, _gatewayId,
-                link => link.TrySend(RegisterProtocol.WriteAnnounce(_advertised.ToString(), _gatewayId)), RegisterFrames.Instance);
+                (_, link) => link.TrySend(RegisterProtocol.WriteAnnounce(_advertised.ToString(), _gatewayId)), RegisterFrames.Instance);
             loops.Add(connector.RunAsync(stoppingToken));
             _ready.TrySetResult();
         }

@@ -17,11 +17,11 @@ internal sealed partial class RegisterConnector
     private readonly ILogger _logger;
     private readonly string _role;
     private readonly string _nodeId;
-    private readonly Action<InternalConnection> _onConnected;
+    private readonly Action<string, InternalConnection> _onConnected;
     private readonly IFrameHandler _handler;
 
     public RegisterConnector(SocketTransport sockets, SwooleGatewayOptions options, ILogger logger, string role, string nodeId,
-        Action<InternalConnection> onConnected, IFrameHandler handler)
+        Action<string, InternalConnection> onConnected, IFrameHandler handler)
     {
         _sockets = sockets;
         _options = options;
@@ -48,7 +48,7 @@ internal sealed partial class RegisterConnector
                 Log.Connected(_logger, address);
                 wasConnected = true;
                 delay = TimeSpan.FromMilliseconds(100);
-                _onConnected(link);
+                _onConnected(address, link);
                 await link.RunAsync(_handler, stopping).ConfigureAwait(false);
                 if (!stopping.IsCancellationRequested)
                 {

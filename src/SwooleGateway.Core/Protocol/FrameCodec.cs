@@ -25,7 +25,7 @@ internal static class FrameCodec
 
     /// <summary>
     /// Tries to take one complete frame body off the front of <paramref name="buffer"/>.
-    /// Throws <see cref="ProtocolViolationException"/> when the announced length exceeds <paramref name="maxFrameSize"/>.
+    /// Throws <see cref="ProtocolErrorException"/> when the announced length exceeds <paramref name="maxFrameSize"/>.
     /// </summary>
     public static bool TryReadFrame(ref ReadOnlySequence<byte> buffer, int maxFrameSize, out ReadOnlySequence<byte> body)
     {

@@ -109,7 +109,7 @@ internal sealed partial class InternalConnection
         {
             Log.HandshakeFailed(logger, remote, $"no valid handshake within {options.HandshakeTimeout.TotalSeconds:0.#} s");
         }
-        catch (Exception ex) when (ex is ProtocolViolationException or MessagePackSerializationException or EndOfStreamException or InvalidOperationException)
+        catch (Exception ex) when (ex is ProtocolErrorException or MessagePackSerializationException or EndOfStreamException or InvalidOperationException)
         {
             Log.HandshakeFailed(logger, remote, ex.Message);
         }
@@ -170,7 +170,7 @@ internal sealed partial class InternalConnection
             await CloseTransportAsync(transport).ConfigureAwait(false);
             throw new HandshakeException($"{endpoint} did not complete the handshake within {options.HandshakeTimeout.TotalSeconds:0.#} s.", permanent: false);
         }
-        catch (Exception ex) when (ex is ProtocolViolationException or MessagePackSerializationException or EndOfStreamException)
+        catch (Exception ex) when (ex is ProtocolErrorException or MessagePackSerializationException or EndOfStreamException)
         {
             await CloseTransportAsync(transport).ConfigureAwait(false);
             throw new HandshakeException($"{endpoint} broke the handshake: {ex.Message}", permanent: false);
@@ -260,7 +260,7 @@ internal sealed partial class InternalConnection
         catch (OperationCanceledException)
         {
         }
-        catch (Exception ex) when (ex is ProtocolViolationException or MessagePackSerializationException or EndOfStreamException)
+        catch (Exception ex) when (ex is ProtocolErrorException or MessagePackSerializationException or EndOfStreamException)
         {
             Log.ProtocolError(_logger, PeerRole, PeerId, RemoteEndPoint?.ToString() ?? "?", ex.Message);
             Abort("protocol error: " + ex.Message);

@@ -1,0 +1,129 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using SwooleGateway.Worker;
+
+namespace EchoSample;
+
+/// <summary>
+/// A handler that speaks a tiny text command language, so the whole API can be driven from any plain
+/// WebSocket or TCP client (see README.md beside this file). Load tools rely on <c>echo:</c> and <c>bcast:</c>.
+/// </summary>
+public sealed partial class EchoHandler(ILogger<EchoHandler> logger) : GatewayEventHandler
+{
+    private static ReadOnlySpan<byte> EchoPrefix => "echo:"u8;
+
+    private static ReadOnlySpan<byte> BroadcastPrefix => "bcast:"u8;
+
+    public override ValueTask OnConnect(string clientId, ConnectInfo info)
+    {
+        Log.Connected(logger, clientId, info.Transport, info.RemoteAddress, info.RemotePort);
+        return ValueTask.CompletedTask;
+    }
+
+    public override async ValueTask OnMessage(string clientId, IReadOnlyDictionary<string, object?>? session, ReadOnlyMemory<byte> payload)
+    {
+        ReadOnlySpan<byte> span = payload.Span;
+
+        // The two hot commands never decode the payload: the bytes go back out as they came in.
+        if (span.StartsWith(EchoPrefix))
+        {
+            await Gateway.SendToClient(clientId, payload);
+            return;
+        }
+
+        if (span.StartsWith(BroadcastPrefix))
+        {
+            await Gateway.SendToAll(payload);
+            return;
+        }
+
+        string text = Encoding.UTF8.GetString(span).TrimEnd('\r', '\n');
+        int colon = text.IndexOf(':', StringComparison.Ordinal);
+        string command = colon < 0 ? text : text[..colon];
+        string argument = colon < 0 ? "" : text[(colon + 1)..];
+        switch (command)
+        {
+            case "me":
+                await Gateway.SendToClient(clientId, "me:" + clientId);
+                break;
+            case "uid" when argument.Length > 0:
+                await Gateway.BindUid(clientId, argument);
+                await Gateway.SendToClient(clientId, "ok:uid:" + argument);
+                break;
+            case "unbind":
+                await Gateway.UnbindUid(clientId);
+                await Gateway.SendToClient(clientId, "ok:unbind");
+                break;
+            case "touid" when TrySplit(argument, out string uid, out string message):
+                await Gateway.SendToUid(uid, message);
+                break;
+            case "join" when argument.Length > 0:
+                await Gateway.JoinGroup(clientId, argument);
+                await Gateway.SendToClient(clientId, "ok:join:" + argument);
+                break;
+            case "leave" when argument.Length > 0:
+                await Gateway.LeaveGroup(clientId, argument);
+                await Gateway.SendToClient(clientId, "ok:leave:" + argument);
+                break;
+            case "togroup" when TrySplit(argument, out string group, out string message):
+                await Gateway.SendToGroup(group, message);
+                break;
+            case "count":
+                await Gateway.SendToClient(clientId, "count:" + (await Gateway.GetClientCount()).ToString(CultureInfo.InvariantCulture));
+                break;
+            case "groupcount" when argument.Length > 0:
+                await Gateway.SendToClient(clientId, $"groupcount:{argument}:{(await Gateway.GetClientCountByGroup(argument)).ToString(CultureInfo.InvariantCulture)}");
+                break;
+            case "online" when argument.Length > 0:
+                await Gateway.SendToClient(clientId, $"online:{argument}:{(await Gateway.IsUidOnline(argument) ? "true" : "false")}");
+                break;
+            case "set" when argument.Contains('=', StringComparison.Ordinal):
+            {
+                int eq = argument.IndexOf('=', StringComparison.Ordinal);
+                await Gateway.UpdateSession(clientId, new Dictionary<string, object?> { [argument[..eq]] = argument[(eq + 1)..] });
+                await Gateway.SendToClient(clientId, "ok:set:" + argument[..eq]);
+                break;
+            }
+
+            case "get" when argument.Length > 0:
+            {
+                object? value = null;
+                bool found = session is not null && session.TryGetValue(argument, out value);
+                await Gateway.SendToClient(clientId, found ? $"session:{argument}={value}" : $"session:{argument}=(none)");
+                break;
+            }
+
+            case "close":
+                await Gateway.SendToClient(clientId, "bye");
+                await Gateway.CloseClient(clientId);
+                break;
+            default:
+                await Gateway.SendToClient(clientId, "error:unknown command (try echo:, bcast:, me, uid:, touid:, join:, togroup:, count, set:, get:, close)");
+                break;
+        }
+    }
+
+    public override ValueTask OnClose(string clientId, CloseInfo info)
+    {
+        Log.Closed(logger, clientId, info.Uid, string.Join(',', info.Groups));
+        return ValueTask.CompletedTask;
+    }
+
+    private static bool TrySplit(string argument, out string target, out string message)
+    {
+        int colon = argument.IndexOf(':', StringComparison.Ordinal);
+        target = colon <= 0 ? "" : argument[..colon];
+        message = colon <= 0 ? "" : argument[(colon + 1)..];
+        return colon > 0;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(9001, LogLevel.Debug, "Client {ClientId} connected over {Transport} from {Address}:{Port}")]
+        public static partial void Connected(ILogger logger, string clientId, string transport, string address, int port);
+
+        [LoggerMessage(9002, LogLevel.Debug, "Client {ClientId} closed (uid {Uid}, groups {Groups})")]
+        public static partial void Closed(ILogger logger, string clientId, string? uid, string groups);
+    }
+}

@@ -1,0 +1,410 @@
+using System.Text;
+using MessagePack;
+using SwooleGateway.Protocol;
+
+namespace SwooleGateway.Worker;
+
+/// <summary>
+/// The Gateway API: send to clients, uids, groups or everyone; bind uids; join groups; sessions; queries.
+/// Calls on one client go straight to the gateway that holds it; fan-out goes to every gateway; queries
+/// scatter to the gateways in parallel and gather with <see cref="WorkerOptions.CallTimeout"/>.
+/// </summary>
+/// <remarks>
+/// Sends and mutations are queued to the gateway link in call order and complete when queued (the
+/// gateway applies a link's commands in order, so <c>BindUid</c> then <c>SendToUid</c> sees the bind).
+/// A malformed client id fails with <see cref="ArgumentException"/>; a client whose gateway is not connected
+/// with <see cref="GatewayUnavailableException"/>; a query a gateway does not answer in time with
+/// <see cref="TimeoutException"/>. Operations on a client that is gone are no-ops (queries answer false/null/0).
+/// </remarks>
+public sealed class GatewayApi
+{
+    private static readonly MessagePackSerializerOptions s_sessionOptions = MessagePackSerializerOptions.Standard;
+    private static volatile GatewayApi? s_default;
+
+    private readonly GatewayDirectory _directory;
+    private readonly WorkerOptions _options;
+
+    internal GatewayApi(GatewayDirectory directory, WorkerOptions options)
+    {
+        _directory = directory;
+        _options = options;
+    }
+
+    /// <summary>The API behind the static <see cref="Gateway"/> class: the first worker started in this process.</summary>
+    public static GatewayApi? Default => s_default;
+
+    internal static void SetDefault(GatewayApi api) => Interlocked.CompareExchange(ref s_default, api, null);
+
+    internal static void ClearDefault(GatewayApi api) => Interlocked.CompareExchange(ref s_default, null, api);
+
+    /// <summary>Number of gateways currently connected.</summary>
+    public int GatewayCount => _directory.Links.Length;
+
+    // ---------------- sends ----------------
+
+    /// <summary>Sends bytes to one client. WebSocket clients get a text frame when the bytes are UTF-8 (<see cref="SendFlags.Auto"/>).</summary>
+    public ValueTask SendToClient(string clientId, ReadOnlyMemory<byte> message, SendFlags flags = SendFlags.Auto)
+    {
+        try
+        {
+            GatewayLink link = _directory.Resolve(clientId, out ulong connectionId);
+            var scratch = FrameCodec.BeginFrame();
+            var w = new MessagePackWriter(scratch);
+            WriteCommandHeader(ref w, 3, 0, CommandOp.SendToClient);
+            w.Write(connectionId);
+            w.Write(message.Span);
+            w.Write((uint)flags);
+            w.Flush();
+            link.Send(FrameCodec.EndFrame(scratch));
+            return ValueTask.CompletedTask;
+        }
+        catch (Exception ex)
+        {
+            return ValueTask.FromException(ex);
+        }
+    }
+
+    /// <summary>Sends text to one client (a WebSocket text frame).</summary>
+    public ValueTask SendToClient(string clientId, string message) =>
+        SendToClient(clientId, Encoding.UTF8.GetBytes(message), SendFlags.Text);
+
+    /// <summary>Sends to every client bound to <paramref name="uid"/> on every gateway, except <paramref name="excludeClients"/>.</summary>
+    public ValueTask SendToUid(string uid, ReadOnlyMemory<byte> message, IEnumerable<string>? excludeClients = null, SendFlags flags = SendFlags.Auto) =>
+        FanOut(CommandOp.SendToUid, [uid], message, excludeClients, flags);
+
+    public ValueTask SendToUid(string uid, string message, IEnumerable<string>? excludeClients = null) =>
+        FanOut(CommandOp.SendToUid, [uid], Encoding.UTF8.GetBytes(message), excludeClients, SendFlags.Text);
+
+    /// <summary>Sends to every member of <paramref name="group"/> on every gateway, except <paramref name="excludeClients"/>.</summary>
+    public ValueTask SendToGroup(string group, ReadOnlyMemory<byte> message, IEnumerable<string>? excludeClients = null, SendFlags flags = SendFlags.Auto) =>
+        FanOut(CommandOp.SendToGroup, [group], message, excludeClients, flags);
+
+    public ValueTask SendToGroup(string group, string message, IEnumerable<string>? excludeClients = null) =>
+        FanOut(CommandOp.SendToGroup, [group], Encoding.UTF8.GetBytes(message), excludeClients, SendFlags.Text);
+
+    /// <summary>Sends to every connected client on every gateway, except <paramref name="excludeClients"/>.</summary>
+    public ValueTask SendToAll(ReadOnlyMemory<byte> message, IEnumerable<string>? excludeClients = null, SendFlags flags = SendFlags.Auto) =>
+        FanOut(CommandOp.SendToAll, null, message, excludeClients, flags);
+
+    public ValueTask SendToAll(string message, IEnumerable<string>? excludeClients = null) =>
+        FanOut(CommandOp.SendToAll, null, Encoding.UTF8.GetBytes(message), excludeClients, SendFlags.Text);
+
+    // ---------------- mutations ----------------
+
+    /// <summary>Closes a client: gracefully (queued messages are delivered first) or forced (the socket is aborted).</summary>
+    public ValueTask CloseClient(string clientId, bool force = false)
+    {
+        try
+        {
+            GatewayLink link = _directory.Resolve(clientId, out ulong connectionId);
+            var scratch = FrameCodec.BeginFrame();
+            var w = new MessagePackWriter(scratch);
+            WriteCommandHeader(ref w, 4, 0, CommandOp.CloseClient);
+            w.Write(connectionId);
+            w.Write(force);
+            w.WriteNil();
+            w.Write(0u);
+            w.Flush();
+            link.Send(FrameCodec.EndFrame(scratch));
+            return ValueTask.CompletedTask;
+        }
+        catch (Exception ex)
+        {
+            return ValueTask.FromException(ex);
+        }
+    }
+
+    /// <summary>Binds a uid to a client (a client has at most one uid: the last bind wins).</summary>
+    public ValueTask BindUid(string clientId, string uid) => OnClient(clientId, CommandOp.BindUid, uid, nameof(uid));
+
+    public ValueTask UnbindUid(string clientId) => OnClient(clientId, CommandOp.UnbindUid, null, null);
+
+    public ValueTask JoinGroup(string clientId, string group) => OnClient(clientId, CommandOp.JoinGroup, group, nameof(group));
+
+    public ValueTask LeaveGroup(string clientId, string group) => OnClient(clientId, CommandOp.LeaveGroup, group, nameof(group));
+
+    /// <summary>Dissolves a group on every gateway: all members leave it.</summary>
+    public ValueTask Ungroup(string group)
+    {
+        try
+        {
+            RequireKey(group, nameof(group));
+            var scratch = FrameCodec.BeginFrame();
+            var w = new MessagePackWriter(scratch);
+            WriteCommandHeader(ref w, 1, 0, CommandOp.Ungroup);
+            w.Write(group);
+            w.Flush();
+            ReadOnlySpan<byte> frame = FrameCodec.EndFrame(scratch);
+            foreach (GatewayLink link in _directory.Links)
+            {
+                link.Connection.TrySend(frame);
+            }
+
+            return ValueTask.CompletedTask;
+        }
+        catch (Exception ex)
+        {
+            return ValueTask.FromException(ex);
+        }
+    }
+
+    /// <summary>Replaces a client's session. Values must be MessagePack primitives, lists or maps.</summary>
+    public ValueTask SetSession(string clientId, IReadOnlyDictionary<string, object?> session) =>
+        SessionCommand(clientId, CommandOp.SetSession, SerializeSession(session));
+
+    /// <summary>Merges keys into a client's session (keys not given are kept).</summary>
+    public ValueTask UpdateSession(string clientId, IReadOnlyDictionary<string, object?> session) =>
+        SessionCommand(clientId, CommandOp.UpdateSession, SerializeSession(session));
+
+    public ValueTask DeleteSession(string clientId) => SessionCommand(clientId, CommandOp.SetSession, []);
+
+    // ---------------- queries ----------------
+
+    /// <summary>The client's session, or null when it has none or is gone.</summary>
+    public async Task<IReadOnlyDictionary<string, object?>?> GetSession(string clientId, CancellationToken cancellationToken = default)
+    {
+        GatewayLink link = _directory.Resolve(clientId, out ulong connectionId);
+        byte[]? bytes = await CallAsync(link, CommandOp.GetSession, connectionId, null, static (ref MessagePackReader r, int n) =>
+        {
+            if (n < 1 || r.TryReadNil())
+            {
+                return null;
+            }
+
+            System.Buffers.ReadOnlySequence<byte>? bytes = r.ReadBytes();
+            return bytes is { } b ? System.Buffers.BuffersExtensions.ToArray(b) : null;
+        }, cancellationToken).ConfigureAwait(false);
+        return bytes is null or { Length: 0 } ? null : MessagePackSerializer.Deserialize<Dictionary<string, object?>>(bytes, s_sessionOptions.WithSecurity(MessagePackSecurity.UntrustedData));
+    }
+
+    /// <summary>True when the client is connected. False for a malformed id, an unknown gateway or a closed client.</summary>
+    public async Task<bool> IsOnline(string clientId, CancellationToken cancellationToken = default)
+    {
+        GatewayLink? link = _directory.TryResolve(clientId, out ulong connectionId);
+        if (link is null)
+        {
+            return false;
+        }
+
+        return await CallAsync(link, CommandOp.IsOnline, connectionId, null, ReadBool, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>True when any client on any gateway is bound to <paramref name="uid"/>.</summary>
+    public async Task<bool> IsUidOnline(string uid, CancellationToken cancellationToken = default)
+    {
+        RequireKey(uid, nameof(uid));
+        bool[] answers = await Task.WhenAll(_directory.Links.Select(l => CallAsync(l, CommandOp.IsUidOnline, null, uid, ReadBool, cancellationToken))).ConfigureAwait(false);
+        return Array.IndexOf(answers, true) >= 0;
+    }
+
+    /// <summary>Exact number of connected clients on all gateways.</summary>
+    public async Task<int> GetClientCount(CancellationToken cancellationToken = default)
+    {
+        int[] counts = await Task.WhenAll(_directory.Links.Select(l => CallAsync(l, CommandOp.GetClientCount, null, null, ReadCount, cancellationToken))).ConfigureAwait(false);
+        return counts.Sum();
+    }
+
+    /// <summary>Exact number of members of <paramref name="group"/> on all gateways.</summary>
+    public async Task<int> GetClientCountByGroup(string group, CancellationToken cancellationToken = default)
+    {
+        RequireKey(group, nameof(group));
+        int[] counts = await Task.WhenAll(_directory.Links.Select(l => CallAsync(l, CommandOp.GetClientCountByGroup, null, group, ReadCount, cancellationToken))).ConfigureAwait(false);
+        return counts.Sum();
+    }
+
+    // ---------------- plumbing ----------------
+
+    private static void WriteCommandHeader(ref MessagePackWriter w, int argumentCount, uint requestId, CommandOp op)
+    {
+        w.WriteArrayHeader(3 + argumentCount);
+        w.Write((uint)MessageKind.Command);
+        w.Write(requestId);
+        w.Write((uint)op);
+    }
+
+    private ValueTask OnClient(string clientId, CommandOp op, string? argument, string? argumentName)
+    {
+        try
+        {
+            if (argumentName is not null)
+            {
+                RequireKey(argument, argumentName);
+            }
+
+            GatewayLink link = _directory.Resolve(clientId, out ulong connectionId);
+            var scratch = FrameCodec.BeginFrame();
+            var w = new MessagePackWriter(scratch);
+            WriteCommandHeader(ref w, argument is null ? 1 : 2, 0, op);
+            w.Write(connectionId);
+            if (argument is not null)
+            {
+                w.Write(argument);
+            }
+
+            w.Flush();
+            link.Send(FrameCodec.EndFrame(scratch));
+            return ValueTask.CompletedTask;
+        }
+        catch (Exception ex)
+        {
+            return ValueTask.FromException(ex);
+        }
+    }
+
+    private ValueTask SessionCommand(string clientId, CommandOp op, byte[] session)
+    {
+        try
+        {
+            GatewayLink link = _directory.Resolve(clientId, out ulong connectionId);
+            var scratch = FrameCodec.BeginFrame();
+            var w = new MessagePackWriter(scratch);
+            WriteCommandHeader(ref w, 2, 0, op);
+            w.Write(connectionId);
+            w.Write(session);
+            w.Flush();
+            link.Send(FrameCodec.EndFrame(scratch));
+            return ValueTask.CompletedTask;
+        }
+        catch (Exception ex)
+        {
+            return ValueTask.FromException(ex);
+        }
+    }
+
+    private ValueTask FanOut(CommandOp op, string[]? keys, ReadOnlyMemory<byte> message, IEnumerable<string>? excludeClients, SendFlags flags)
+    {
+        try
+        {
+            if (keys is not null)
+            {
+                foreach (string key in keys)
+                {
+                    RequireKey(key, op == CommandOp.SendToUid ? "uid" : "group");
+                }
+            }
+
+            List<(string Key, ulong Id)>? exclude = null;
+            if (excludeClients is not null)
+            {
+                foreach (string client in excludeClients)
+                {
+                    if (ClientId.TryParse(client, out ReadOnlySpan<char> key, out ulong id))
+                    {
+                        (exclude ??= []).Add((key.ToString(), id));
+                    }
+                }
+            }
+
+            GatewayLink[] links = _directory.Links;
+            if (exclude is null)
+            {
+                // One frame, the same bytes to every gateway.
+                ReadOnlySpan<byte> frame = BuildFanOut(op, keys, message.Span, flags, null, null);
+                foreach (GatewayLink link in links)
+                {
+                    link.Connection.TrySend(frame);
+                }
+            }
+            else
+            {
+                foreach (GatewayLink link in links)
+                {
+                    link.Connection.TrySend(BuildFanOut(op, keys, message.Span, flags, exclude, link.Key));
+                }
+            }
+
+            return ValueTask.CompletedTask;
+        }
+        catch (Exception ex)
+        {
+            return ValueTask.FromException(ex);
+        }
+    }
+
+    private static ReadOnlySpan<byte> BuildFanOut(CommandOp op, string[]? keys, ReadOnlySpan<byte> message, SendFlags flags, List<(string Key, ulong Id)>? exclude, string? gatewayKey)
+    {
+        var scratch = FrameCodec.BeginFrame();
+        var w = new MessagePackWriter(scratch);
+        WriteCommandHeader(ref w, keys is null ? 3 : 4, 0, op);
+        if (keys is not null)
+        {
+            w.WriteArrayHeader(keys.Length);
+            foreach (string key in keys)
+            {
+                w.Write(key);
+            }
+        }
+
+        w.Write(message);
+        w.Write((uint)flags);
+        int count = 0;
+        if (exclude is not null)
+        {
+            foreach ((string key, _) in exclude)
+            {
+                count += key == gatewayKey ? 1 : 0;
+            }
+        }
+
+        w.WriteArrayHeader(count);
+        if (count > 0)
+        {
+            foreach ((string key, ulong id) in exclude!)
+            {
+                if (key == gatewayKey)
+                {
+                    w.Write(id);
+                }
+            }
+        }
+
+        w.Flush();
+        return FrameCodec.EndFrame(scratch);
+    }
+
+    private Task<T> CallAsync<T>(GatewayLink link, CommandOp op, ulong? connectionId, string? key, ReplyParser<T> parser, CancellationToken cancellationToken)
+    {
+        uint requestId = link.NextRequestId();
+        var scratch = FrameCodec.BeginFrame();
+        var w = new MessagePackWriter(scratch);
+        WriteCommandHeader(ref w, (connectionId.HasValue ? 1 : 0) + (key is null ? 0 : 1), requestId, op);
+        if (connectionId is { } id)
+        {
+            w.Write(id);
+        }
+
+        if (key is not null)
+        {
+            w.Write(key);
+        }
+
+        w.Flush();
+        return link.CallAsync(requestId, FrameCodec.EndFrame(scratch), parser, _options.CallTimeout, cancellationToken);
+    }
+
+    private static bool ReadBool(ref MessagePackReader r, int n) => n >= 1 && r.ReadBoolean();
+
+    private static int ReadCount(ref MessagePackReader r, int n) => n >= 1 ? (int)r.ReadUInt32() : 0;
+
+    private static byte[] SerializeSession(IReadOnlyDictionary<string, object?> session)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        var copy = new Dictionary<string, object?>(session.Count, StringComparer.Ordinal);
+        foreach (KeyValuePair<string, object?> entry in session)
+        {
+            copy[entry.Key] = entry.Value;
+        }
+
+        return MessagePackSerializer.Serialize(copy, s_sessionOptions);
+    }
+
+    private static string RequireKey(string? value, string name)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            throw new ArgumentException($"{name} must not be empty.", name);
+        }
+
+        return value;
+    }
+}

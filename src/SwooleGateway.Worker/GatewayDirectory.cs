@@ -1,0 +1,232 @@
+using System.Collections.Concurrent;
+using System.Net;
+using MessagePack;
+using Microsoft.Extensions.Logging;
+using SwooleGateway.Hosting;
+using SwooleGateway.Options;
+using SwooleGateway.Protocol;
+using SwooleGateway.Transport;
+
+namespace SwooleGateway.Worker;
+
+/// <summary>
+/// Which gateways exist and the links to them: subscribes to every register, connects to every gateway
+/// listed, keeps each link up with backoff while its gateway is listed, and resolves a client id to its
+/// gateway's link in O(1). A register outage changes nothing here: links stay up, lists are kept.
+/// </summary>
+internal sealed partial class GatewayDirectory : IFrameHandler
+{
+    private readonly SocketTransport _sockets;
+    private readonly SwooleGatewayOptions _options;
+    private readonly ILogger _logger;
+    private readonly string _role;
+    private readonly IEventSink? _events;
+    private readonly ConcurrentDictionary<string, GatewayLink> _links = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, GatewayLink>.AlternateLookup<ReadOnlySpan<char>> _linksBySpan;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, List<GatewayInfo>> _listsByRegister = [];
+    private readonly HashSet<string> _running = [];
+    private readonly List<Task> _loops = [];
+    private GatewayLink[] _snapshot = [];
+    private CancellationToken _stopping;
+
+    public GatewayDirectory(SocketTransport sockets, SwooleGatewayOptions options, ILogger logger, string role, string nodeId, IEventSink? events)
+    {
+        _sockets = sockets;
+        _options = options;
+        _logger = logger;
+        _role = role;
+        NodeId = nodeId;
+        _events = events;
+        _linksBySpan = _links.GetAlternateLookup<ReadOnlySpan<char>>();
+    }
+
+    public string NodeId { get; }
+
+    /// <summary>The open gateway links (a snapshot; never modified after it is returned).</summary>
+    public GatewayLink[] Links => Volatile.Read(ref _snapshot);
+
+    /// <summary>Raised after a gateway link opens or closes.</summary>
+    public event Action? LinksChanged;
+
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        _stopping = stopping;
+        var connector = new RegisterConnector(_sockets, _options, _logger, _role, NodeId,
+            (_, link) => link.TrySendKind(MessageKind.Subscribe), this);
+        await connector.RunAsync(stopping).ConfigureAwait(false);
+        Task[] loops;
+        lock (_gate)
+        {
+            loops = [.. _loops];
+        }
+
+        await Task.WhenAll(loops).ConfigureAwait(false);
+    }
+
+    /// <summary>Finds the link of a client's gateway. Throws <see cref="ArgumentException"/> for a malformed id and <see cref="GatewayUnavailableException"/> for an unknown gateway.</summary>
+    public GatewayLink Resolve(string clientId, out ulong connectionId)
+    {
+        if (!ClientId.TryParse(clientId, out ReadOnlySpan<char> key, out connectionId))
+        {
+            throw new ArgumentException($"'{clientId}' is not a client id.", nameof(clientId));
+        }
+
+        if (_linksBySpan.TryGetValue(key, out GatewayLink? link))
+        {
+            return link;
+        }
+
+        ClientId.TryGetGateway(clientId, out IPEndPoint? gateway);
+        throw new GatewayUnavailableException($"Client {clientId} belongs to gateway {gateway}, which is not connected.");
+    }
+
+    /// <summary>Like <see cref="Resolve"/> but returns null instead of throwing for an unknown gateway or malformed id.</summary>
+    public GatewayLink? TryResolve(string clientId, out ulong connectionId)
+    {
+        if (!ClientId.TryParse(clientId, out ReadOnlySpan<char> key, out connectionId))
+        {
+            return null;
+        }
+
+        return _linksBySpan.TryGetValue(key, out GatewayLink? link) ? link : null;
+    }
+
+    void IFrameHandler.OnFrame(InternalConnection connection, MessageKind kind, int fieldCount, ref MessagePackReader reader)
+    {
+        if (kind != MessageKind.GatewayList)
+        {
+            ThrowHelper.Protocol($"unexpected {kind} from a register");
+        }
+
+        List<GatewayInfo> list = RegisterProtocol.ReadGatewayList(ref reader, fieldCount);
+        string register = connection.RemoteEndPoint?.ToString() ?? "?";
+        lock (_gate)
+        {
+            _listsByRegister[register] = list;
+            foreach (GatewayInfo gateway in list)
+            {
+                if (_running.Add(gateway.Address))
+                {
+                    _loops.Add(Task.Run(() => GatewayLoopAsync(gateway.Address)));
+                }
+            }
+        }
+    }
+
+    private bool IsListed(string address)
+    {
+        lock (_gate)
+        {
+            foreach (List<GatewayInfo> list in _listsByRegister.Values)
+            {
+                if (list.Exists(g => g.Address == address))
+                {
+                    return true;
+                }
+            }
+
+            _running.Remove(address);
+            return false;
+        }
+    }
+
+    private async Task GatewayLoopAsync(string address)
+    {
+        var delay = TimeSpan.FromMilliseconds(100);
+        while (!_stopping.IsCancellationRequested && IsListed(address))
+        {
+            try
+            {
+                IPEndPoint endpoint = await EndpointParser.ResolveAsync(address, _stopping).ConfigureAwait(false);
+                InternalConnection connection = await InternalConnection.ConnectAsync(_sockets, endpoint, _role, NodeId, _options, _logger, _stopping).ConfigureAwait(false);
+                var link = new GatewayLink(connection, endpoint, ClientId.GatewayKey(endpoint), _events);
+                connection.Tag = link;
+                delay = TimeSpan.FromMilliseconds(100);
+                Add(link);
+                Log.GatewayConnected(_logger, address, connection.PeerId);
+                try
+                {
+                    await connection.RunAsync(link, _stopping).ConfigureAwait(false);
+                }
+                finally
+                {
+                    Remove(link);
+                    link.FailAll();
+                    if (!_stopping.IsCancellationRequested)
+                    {
+                        Log.GatewayLost(_logger, address, connection.CloseReason);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (HandshakeException ex)
+            {
+                Log.GatewayRefused(_logger, address, ex.Message);
+                if (ex.Permanent)
+                {
+                    delay = _options.MaxReconnectDelay;
+                }
+            }
+            catch (Exception ex) when (ex is System.Net.Sockets.SocketException or TimeoutException or IOException or FormatException or InvalidOperationException)
+            {
+                Log.GatewayUnreachable(_logger, address, ex.Message);
+            }
+
+            try
+            {
+                await Task.Delay(delay, _stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.MaxReconnectDelay.Ticks));
+        }
+    }
+
+    private void Add(GatewayLink link)
+    {
+        lock (_gate)
+        {
+            _links[link.Key] = link;
+            _snapshot = [.. _links.Values];
+        }
+
+        LinksChanged?.Invoke();
+    }
+
+    private void Remove(GatewayLink link)
+    {
+        lock (_gate)
+        {
+            if (_links.TryGetValue(link.Key, out GatewayLink? current) && current == link)
+            {
+                _links.TryRemove(link.Key, out _);
+            }
+
+            _snapshot = [.. _links.Values];
+        }
+
+        LinksChanged?.Invoke();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(4001, LogLevel.Information, "Connected to gateway {Address} ({GatewayId})", EventName = "GatewayConnected")]
+        public static partial void GatewayConnected(ILogger logger, string address, string gatewayId);
+
+        [LoggerMessage(4002, LogLevel.Warning, "Lost gateway {Address}: {Reason}; reconnecting while the register lists it", EventName = "GatewayLost")]
+        public static partial void GatewayLost(ILogger logger, string address, string reason);
+
+        [LoggerMessage(4003, LogLevel.Error, "Gateway {Address} refused us: {Reason}", EventName = "GatewayRefused")]
+        public static partial void GatewayRefused(ILogger logger, string address, string reason);
+
+        [LoggerMessage(4004, LogLevel.Warning, "Gateway {Address} unreachable: {Reason}; retrying", EventName = "GatewayUnreachable")]
+        public static partial void GatewayUnreachable(ILogger logger, string address, string reason);
+    }
+}

@@ -1,0 +1,125 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SwooleGateway.Options;
+using SwooleGateway.Protocol;
+using SwooleGateway.Transport;
+
+namespace SwooleGateway.Worker;
+
+/// <summary>
+/// The worker role: subscribes to the registers, connects to every gateway, runs the application's
+/// <see cref="GatewayEventHandler"/> for client events and gives it the <see cref="GatewayApi"/>.
+/// Stopping is graceful: gateways are told to send no new events, running handlers finish (up to
+/// <see cref="WorkerOptions.DrainTimeout"/>), then the links close.
+/// </summary>
+public sealed partial class WorkerService : BackgroundService
+{
+    public const string Role = "worker";
+
+    private readonly GatewayEventHandler _handler;
+    private readonly ILogger<WorkerService> _logger;
+    private readonly WorkerOptions _workerOptions;
+    private readonly EventDispatcher _dispatcher;
+    private readonly GatewayDirectory _directory;
+    private readonly CancellationTokenSource _links = new();
+
+    public WorkerService(GatewayEventHandler handler, IOptions<SwooleGatewayOptions> options, IOptions<WorkerOptions> workerOptions, SocketTransport sockets, ILogger<WorkerService> logger)
+    {
+        _handler = handler;
+        _logger = logger;
+        _workerOptions = workerOptions.Value;
+        options.Value.Validate();
+        string nodeId = _workerOptions.Name ?? $"worker-{Environment.MachineName}-{Environment.ProcessId}-{Random.Shared.Next(0x10000):x4}";
+        _dispatcher = new EventDispatcher(handler, logger);
+        _directory = new GatewayDirectory(sockets, options.Value, logger, Role, nodeId, _dispatcher);
+        Api = new GatewayApi(_directory, _workerOptions);
+        handler.Gateway = Api;
+    }
+
+    /// <summary>This worker's Gateway API.</summary>
+    public GatewayApi Api { get; }
+
+    public string NodeId => _directory.NodeId;
+
+    /// <summary>Number of gateways this worker is connected to.</summary>
+    public int GatewayCount => _directory.Links.Length;
+
+    /// <summary>Raised after a gateway link opens or closes.</summary>
+    public event Action? GatewaysChanged
+    {
+        add => _directory.LinksChanged += value;
+        remove => _directory.LinksChanged -= value;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        GatewayApi.SetDefault(Api);
+        await _handler.OnWorkerStart(stoppingToken).ConfigureAwait(false);
+        Log.Started(_logger, NodeId);
+        try
+        {
+            // Links run on their own token so that stopping can drain before they close.
+            await _directory.RunAsync(_links.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            GatewayApi.ClearDefault(Api);
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        foreach (GatewayLink link in _directory.Links)
+        {
+            link.Connection.TrySendKind(MessageKind.WorkerDraining);
+        }
+
+        using (var drain = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            drain.CancelAfter(_workerOptions.DrainTimeout);
+            try
+            {
+                await _dispatcher.WaitIdleAsync(drain.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                Log.DrainTimedOut(_logger, _dispatcher.InFlight);
+            }
+        }
+
+        try
+        {
+            await _handler.OnWorkerStop(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Log.StopHandlerFailed(_logger, ex);
+        }
+
+        await _links.CancelAsync().ConfigureAwait(false);
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        Log.Stopped(_logger, NodeId);
+    }
+
+    public override void Dispose()
+    {
+        _links.Dispose();
+        base.Dispose();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(4201, LogLevel.Information, "Worker {NodeId} started", EventName = "WorkerStarted")]
+        public static partial void Started(ILogger logger, string nodeId);
+
+        [LoggerMessage(4202, LogLevel.Information, "Worker {NodeId} stopped", EventName = "WorkerStopped")]
+        public static partial void Stopped(ILogger logger, string nodeId);
+
+        [LoggerMessage(4203, LogLevel.Warning, "Worker stop: {InFlight} clients still had running handlers after the drain timeout", EventName = "DrainTimedOut")]
+        public static partial void DrainTimedOut(ILogger logger, int inFlight);
+
+        [LoggerMessage(4204, LogLevel.Error, "OnWorkerStop failed", EventName = "StopHandlerFailed")]
+        public static partial void StopHandlerFailed(ILogger logger, Exception exception);
+    }
+}
