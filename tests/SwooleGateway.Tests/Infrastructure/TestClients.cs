@@ -1,0 +1,143 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using System.Text;
+
+namespace SwooleGateway.Tests.Infrastructure;
+
+/// <summary>A real <see cref="ClientWebSocket"/> with bounded receives.</summary>
+public sealed class WsTestClient : IAsyncDisposable
+{
+    private readonly byte[] _buffer = new byte[256 * 1024];
+
+    private WsTestClient(ClientWebSocket socket) => Socket = socket;
+
+    public ClientWebSocket Socket { get; }
+
+    public static async Task<WsTestClient> ConnectAsync(IPEndPoint endpoint, string path = "/")
+    {
+        var socket = new ClientWebSocket();
+        await socket.ConnectAsync(new Uri($"ws://{endpoint}{path}"), CancellationToken.None).WaitAsync(TimeoutExtensions.Default);
+        return new WsTestClient(socket);
+    }
+
+    public Task SendAsync(string text) =>
+        Socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None).DefaultTimeout();
+
+    /// <summary>Receives one whole message (text or binary) as a string, or null when the server closed.</summary>
+    public async Task<string?> ReceiveAsync(TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TimeoutExtensions.Default);
+        int total = 0;
+        while (true)
+        {
+            ValueWebSocketReceiveResult result = await Socket.ReceiveAsync(_buffer.AsMemory(total), cts.Token);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return null;
+            }
+
+            total += result.Count;
+            if (result.EndOfMessage)
+            {
+                return Encoding.UTF8.GetString(_buffer, 0, total);
+            }
+        }
+    }
+
+    /// <summary>Receives until a message equal to <paramref name="expected"/> arrives; returns the others seen before it.</summary>
+    public async Task<List<string>> ReceiveUntilAsync(string expected)
+    {
+        var others = new List<string>();
+        while (true)
+        {
+            string? message = await ReceiveAsync();
+            if (message is null)
+            {
+                Assert.Fail($"closed while waiting for '{expected}'");
+            }
+
+            if (message == expected)
+            {
+                return others;
+            }
+
+            others.Add(message!);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (Socket.State == WebSocketState.Open)
+            {
+                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await Socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", cts.Token);
+            }
+        }
+        catch (Exception)
+        {
+            // best effort
+        }
+
+        Socket.Dispose();
+    }
+}
+
+/// <summary>A newline-delimited TCP client with bounded reads.</summary>
+public sealed class TcpTestClient : IDisposable
+{
+    private readonly TcpClient _client;
+    private readonly StreamReader _reader;
+    private readonly Stream _stream;
+
+    private TcpTestClient(TcpClient client)
+    {
+        _client = client;
+        _stream = client.GetStream();
+        _reader = new StreamReader(_stream, Encoding.UTF8);
+    }
+
+    public Stream Stream => _stream;
+
+    public static async Task<TcpTestClient> ConnectAsync(IPEndPoint endpoint)
+    {
+        var client = new TcpClient(AddressFamily.InterNetwork);
+        await client.ConnectAsync(endpoint).WaitAsync(TimeoutExtensions.Default);
+        return new TcpTestClient(client);
+    }
+
+    public Task SendAsync(string line) => _stream.WriteAsync(Encoding.UTF8.GetBytes(line + "\n")).AsTask().DefaultTimeout();
+
+    public Task SendRawAsync(byte[] bytes) => _stream.WriteAsync(bytes).AsTask().DefaultTimeout();
+
+    /// <summary>Reads one line, or null at end of stream.</summary>
+    public async Task<string?> ReceiveAsync(TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TimeoutExtensions.Default);
+        return await _reader.ReadLineAsync(cts.Token);
+    }
+
+    public async Task<List<string>> ReceiveUntilAsync(string expected)
+    {
+        var others = new List<string>();
+        while (true)
+        {
+            string? line = await ReceiveAsync();
+            if (line is null)
+            {
+                Assert.Fail($"closed while waiting for '{expected}'");
+            }
+
+            if (line == expected)
+            {
+                return others;
+            }
+
+            others.Add(line!);
+        }
+    }
+
+    public void Dispose() => _client.Dispose();
+}
