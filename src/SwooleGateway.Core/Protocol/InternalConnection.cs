@@ -209,13 +209,7 @@ internal sealed partial class InternalConnection
     public void Abort(string reason)
     {
         Interlocked.CompareExchange(ref _closeReason, reason, null);
-        try
-        {
-            _closing.Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-        }
+        _closing.Cancel();
     }
 
     /// <summary>
@@ -280,7 +274,8 @@ internal sealed partial class InternalConnection
             _writer.Close();
             await heartbeat.ConfigureAwait(false);
             await CloseTransportAsync(_transport).ConfigureAwait(false);
-            _closing.Dispose();
+
+            // _closing is not disposed: other threads may still ask whether the link is closing (it has no timer to free).
         }
     }
 

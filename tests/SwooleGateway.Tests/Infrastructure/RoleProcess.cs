@@ -1,0 +1,103 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Text.RegularExpressions;
+
+namespace SwooleGateway.Tests.Infrastructure;
+
+/// <summary>A role running as its own OS process (the built executable, started with <c>dotnet X.dll</c>), with its output captured.</summary>
+public sealed partial class RoleProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _output = new();
+
+    private RoleProcess(Process process) => _process = process;
+
+    /// <summary>What was started and its process id, for reports.</summary>
+    public string Name { get; private set; } = "";
+
+    public bool HasExited => _process.HasExited;
+
+    public string Output => string.Join('\n', _output);
+
+    /// <summary>Starts <paramref name="assembly"/> (a dll next to the test assembly) with <paramref name="args"/>.</summary>
+    public static RoleProcess Start(string assembly, params string[] args)
+    {
+        string path = Path.Combine(AppContext.BaseDirectory, assembly + ".dll");
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        info.ArgumentList.Add(path);
+        foreach (string arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        info.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        info.Environment["Logging__Console__FormatterName"] = "simple";
+        info.Environment["Logging__Console__FormatterOptions__SingleLine"] = "true";
+        var process = new Process { StartInfo = info };
+        var role = new RoleProcess(process);
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) role._output.Enqueue(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) role._output.Enqueue("stderr: " + e.Data); };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        role.Name = $"{assembly} (pid {process.Id})";
+        return role;
+    }
+
+    public Task WaitForOutput(string fragment, TimeSpan? timeout = null) =>
+        TimeoutExtensions.WaitUntil(() => _output.Any(l => l.Contains(fragment, StringComparison.Ordinal)) || _process.HasExited,
+            $"'{fragment}' in the output of {_process.StartInfo.ArgumentList[0]}", timeout ?? TimeSpan.FromSeconds(30))
+        .ContinueWith(t =>
+        {
+            t.GetAwaiter().GetResult();
+            if (!_output.Any(l => l.Contains(fragment, StringComparison.Ordinal)))
+            {
+                Assert.Fail($"process exited before printing '{fragment}':\n{Output}");
+            }
+        }, TaskScheduler.Default);
+
+    /// <summary>Finds an endpoint printed after <paramref name="prefix"/> (for example "Register listening on ").</summary>
+    public async Task<IPEndPoint> WaitForEndPoint(string prefix)
+    {
+        await WaitForOutput(prefix);
+        foreach (string line in _output)
+        {
+            int at = line.IndexOf(prefix, StringComparison.Ordinal);
+            if (at >= 0)
+            {
+                Match m = EndPointPattern().Match(line, at + prefix.Length);
+                if (m.Success)
+                {
+                    return IPEndPoint.Parse(m.Value);
+                }
+            }
+        }
+
+        throw new InvalidOperationException($"no endpoint after '{prefix}' in:\n{Output}");
+    }
+
+    public void Kill()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(10_000);
+        }
+    }
+
+    public void Dispose()
+    {
+        Kill();
+        _process.Dispose();
+    }
+
+    [GeneratedRegex(@"\d+\.\d+\.\d+\.\d+:\d+")]
+    private static partial Regex EndPointPattern();
+}

@@ -1,0 +1,153 @@
+using System.Net;
+using SwooleGateway.Tests.Infrastructure;
+
+namespace SwooleGateway.Tests;
+
+/// <summary>
+/// The three roles as separate OS processes (the built executables of src/SwooleGateway.Register,
+/// src/SwooleGateway.Gateway and the Echo sample), on ephemeral loopback ports.
+/// </summary>
+[TestFixture]
+[NonParallelizable]
+[CancelAfter(120_000)]
+public sealed class ProcessClusterTests
+{
+    private const string Secret = "process-test-secret-91c2";
+    private readonly List<RoleProcess> _processes = [];
+
+    [TearDown]
+    public void TearDown()
+    {
+        if (TestContext.CurrentContext.Result.Outcome.Status == NUnit.Framework.Interfaces.TestStatus.Failed)
+        {
+            foreach (RoleProcess p in _processes)
+            {
+                TestContext.Out.WriteLine($"---- {p.Name} ----\n{p.Output}");
+            }
+        }
+
+        foreach (RoleProcess p in _processes)
+        {
+            p.Dispose();
+        }
+
+        _processes.Clear(); // one fixture instance serves every test
+    }
+
+    [Test]
+    public async Task Three_processes_serve_websocket_and_tcp_clients_and_survive_worker_and_register_restarts()
+    {
+        RoleProcess register = StartRegister("127.0.0.1:0");
+        IPEndPoint registerEndPoint = await register.WaitForEndPoint("Register listening on ");
+
+        RoleProcess gateway = Start("SwooleGateway.Gateway",
+            $"--SwooleGateway:Registers:0={registerEndPoint}",
+            "--SwooleGateway:Gateway:Internal=127.0.0.1:0",
+            "--SwooleGateway:Gateway:Listeners:0:Name=ws", "--SwooleGateway:Gateway:Listeners:0:Protocol=WebSocket", "--SwooleGateway:Gateway:Listeners:0:Endpoint=127.0.0.1:0",
+            "--SwooleGateway:Gateway:Listeners:1:Name=tcp", "--SwooleGateway:Gateway:Listeners:1:Protocol=Tcp", "--SwooleGateway:Gateway:Listeners:1:Endpoint=127.0.0.1:0");
+        IPEndPoint ws = await gateway.WaitForEndPoint("Listener ws (websocket) on ");
+        IPEndPoint tcp = await gateway.WaitForEndPoint("Listener tcp (tcp) on ");
+        await gateway.WaitForOutput("Connected to register");
+
+        RoleProcess worker = StartWorker(registerEndPoint);
+        await worker.WaitForOutput("Connected to gateway");
+
+        await using WsTestClient wsClient = await WsTestClient.ConnectAsync(ws);
+        using TcpTestClient tcpClient = await TcpTestClient.ConnectAsync(tcp);
+        await using WsTestClient other = await WsTestClient.ConnectAsync(ws);
+
+        // Echo on both transports.
+        await wsClient.SendAsync("echo:1");
+        Assert.That(await wsClient.ReceiveAsync(), Is.EqualTo("echo:1"));
+        await tcpClient.SendAsync("echo:2");
+        Assert.That(await tcpClient.ReceiveAsync(), Is.EqualTo("echo:2"));
+
+        // Broadcast from either reaches everyone.
+        await wsClient.SendAsync("bcast:a");
+        Assert.That(await wsClient.ReceiveAsync(), Is.EqualTo("bcast:a"));
+        Assert.That(await tcpClient.ReceiveAsync(), Is.EqualTo("bcast:a"));
+        Assert.That(await other.ReceiveAsync(), Is.EqualTo("bcast:a"));
+        await tcpClient.SendAsync("bcast:b");
+        Assert.That(await wsClient.ReceiveAsync(), Is.EqualTo("bcast:b"));
+        Assert.That(await tcpClient.ReceiveAsync(), Is.EqualTo("bcast:b"));
+        Assert.That(await other.ReceiveAsync(), Is.EqualTo("bcast:b"));
+
+        // Uid and group sends reach exactly the right connections.
+        await wsClient.SendAsync("uid:u1");
+        Assert.That(await wsClient.ReceiveAsync(), Is.EqualTo("ok:uid:u1"));
+        await tcpClient.SendAsync("join:g1");
+        Assert.That(await tcpClient.ReceiveAsync(), Is.EqualTo("ok:join:g1"));
+        await other.SendAsync("touid:u1:to-u1");
+        await other.SendAsync("togroup:g1:to-g1");
+        await other.SendAsync("echo:fence");
+        Assert.That(await wsClient.ReceiveAsync(), Is.EqualTo("to-u1"));
+        Assert.That(await tcpClient.ReceiveAsync(), Is.EqualTo("to-g1"));
+        Assert.That(await other.ReceiveAsync(), Is.EqualTo("echo:fence"), "the sender is neither u1 nor in g1");
+        await wsClient.SendAsync("echo:fence");
+        Assert.That(await wsClient.ReceiveAsync(), Is.EqualTo("echo:fence"), "u1 did not get the group message");
+        await tcpClient.SendAsync("echo:fence");
+        Assert.That(await tcpClient.ReceiveAsync(), Is.EqualTo("echo:fence"), "g1 did not get the uid message");
+
+        // Kill the worker: clients stay connected; a new worker serves them within 5 s.
+        worker.Kill();
+        RoleProcess worker2 = StartWorker(registerEndPoint);
+        DateTime restarted = DateTime.UtcNow;
+        await worker2.WaitForOutput("Connected to gateway", TimeSpan.FromSeconds(5));
+        await wsClient.SendAsync("echo:after-worker-restart");
+        Assert.That(await wsClient.ReceiveAsync(TimeSpan.FromSeconds(5)), Is.EqualTo("echo:after-worker-restart"));
+        await tcpClient.SendAsync("echo:after-worker-restart");
+        Assert.That(await tcpClient.ReceiveAsync(TimeSpan.FromSeconds(5)), Is.EqualTo("echo:after-worker-restart"));
+        Assert.That(DateTime.UtcNow - restarted, Is.LessThan(TimeSpan.FromSeconds(5)), "served again within 5 s of the restart");
+
+        // Kill the register: traffic goes on.
+        register.Kill();
+        await wsClient.SendAsync("bcast:register-down");
+        Assert.That(await wsClient.ReceiveAsync(), Is.EqualTo("bcast:register-down"));
+        Assert.That(await tcpClient.ReceiveAsync(), Is.EqualTo("bcast:register-down"));
+        Assert.That(await other.ReceiveAsync(), Is.EqualTo("bcast:register-down"));
+
+        // Restart it on the same address: the gateway re-announces and a worker started now still learns the gateway.
+        RoleProcess register2 = StartRegister(registerEndPoint.ToString());
+        await register2.WaitForOutput("Gateway gateway-", TimeSpan.FromSeconds(15));
+        RoleProcess worker3 = StartWorker(registerEndPoint);
+        await worker3.WaitForOutput("Connected to gateway", TimeSpan.FromSeconds(15));
+        await gateway.WaitForOutput("(2 workers)");
+        for (int i = 0; i < 4; i++)
+        {
+            await other.SendAsync($"echo:after-register-restart-{i}");
+            Assert.That(await other.ReceiveAsync(), Is.EqualTo($"echo:after-register-restart-{i}"));
+        }
+    }
+
+    [Test]
+    public async Task A_gateway_and_a_worker_with_a_wrong_secret_are_refused_with_a_log_line_that_says_so()
+    {
+        RoleProcess register = StartRegister("127.0.0.1:0");
+        IPEndPoint registerEndPoint = await register.WaitForEndPoint("Register listening on ");
+
+        RoleProcess gateway = Start("SwooleGateway.Gateway", "--SwooleGateway:Secret=not-the-secret",
+            $"--SwooleGateway:Registers:0={registerEndPoint}",
+            "--SwooleGateway:Gateway:Internal=127.0.0.1:0",
+            "--SwooleGateway:Gateway:Listeners:0:Endpoint=127.0.0.1:0", "--SwooleGateway:Gateway:Listeners:0:Protocol=WebSocket");
+        await gateway.WaitForOutput("refused us");
+        Assert.That(gateway.Output, Does.Contain("wrong secret"));
+        await register.WaitForOutput("wrong secret");
+
+        RoleProcess worker = Start("SwooleGateway.Samples.Echo", "--SwooleGateway:Secret=also-wrong", $"--SwooleGateway:Registers:0={registerEndPoint}");
+        await worker.WaitForOutput("refused us");
+        Assert.That(worker.Output, Does.Contain("wrong secret"));
+        Assert.That(register.HasExited || gateway.HasExited || worker.HasExited, Is.False, "nobody crashed");
+    }
+
+    private RoleProcess StartRegister(string listen) => Start("SwooleGateway.Register", $"--SwooleGateway:Register:Listen={listen}");
+
+    private RoleProcess StartWorker(IPEndPoint register) => Start("SwooleGateway.Samples.Echo", $"--SwooleGateway:Registers:0={register}");
+
+    private RoleProcess Start(string assembly, params string[] args)
+    {
+        string[] all = args.Any(a => a.StartsWith("--SwooleGateway:Secret=", StringComparison.Ordinal)) ? args : [$"--SwooleGateway:Secret={Secret}", .. args];
+        RoleProcess process = RoleProcess.Start(assembly, all);
+        _processes.Add(process);
+        return process;
+    }
+}
