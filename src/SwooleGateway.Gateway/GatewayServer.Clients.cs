@@ -58,15 +58,21 @@ public sealed partial class GatewayServer
         }
         finally
         {
-            if (added)
+            try
             {
-                (string? uid, string[] groups) = _store.Remove(connection);
-                SendCloseEvent(connection, uid, groups);
-                Log.ClientClosed(_logger, connection.ClientId, connection.CloseReason ?? "client went away");
-            }
+                if (added)
+                {
+                    (string? uid, string[] groups) = _store.Remove(connection);
+                    SendCloseEvent(connection, uid, groups);
+                    Log.ClientClosed(_logger, connection.ClientId, connection.CloseReason ?? "client went away");
+                }
 
-            listener.Release(connection);
-            await TearDownAsync(connection).ConfigureAwait(false);
+                listener.Release(connection);
+            }
+            finally
+            {
+                await TearDownAsync(connection).ConfigureAwait(false);
+            }
         }
     }
 
