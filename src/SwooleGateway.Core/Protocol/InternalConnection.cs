@@ -128,6 +128,14 @@ internal sealed partial class InternalConnection
         SwooleGatewayOptions options, ILogger logger, CancellationToken cancellationToken)
     {
         ConnectionContext transport = await sockets.ConnectAsync(endpoint, options.ConnectTimeout, cancellationToken).ConfigureAwait(false);
+        return await HandshakeAsClientAsync(transport, endpoint.ToString(), localRole, localId, options, logger, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Client side of the handshake over any transport (sockets, or in-memory pipes in tests).</summary>
+    internal static async Task<InternalConnection> HandshakeAsClientAsync(
+        ConnectionContext transport, string endpoint, string localRole, string localId,
+        SwooleGatewayOptions options, ILogger logger, CancellationToken cancellationToken)
+    {
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
