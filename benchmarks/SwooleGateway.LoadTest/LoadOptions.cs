@@ -1,0 +1,75 @@
+using System.Globalization;
+using System.Net;
+
+namespace SwooleGateway.LoadTest;
+
+public sealed class LoadOptions
+{
+    public const string Usage = """
+        usage: SwooleGateway.LoadTest <echo|broadcast> [options]
+          --target host:port     gateway client listener (default 127.0.0.1:7272)
+          --transport ws|tcp     WebSocket or newline-delimited TCP (default ws)
+          --connections N        echo: connections in the closed loop; broadcast: receivers (default 100 / 1000)
+          --window N             broadcast: broadcasts in flight (default 8)
+          --size N               payload bytes per message (default 64)
+          --duration S           seconds of measurement (default 10)
+          --warmup S             seconds before measuring (default 2)
+          --max-messages N       stop after this many messages (default 100000000)
+          --allow-remote         allow a non-loopback target
+        """;
+
+    public string Mode { get; private set; } = "";
+
+    public IPEndPoint Target { get; private set; } = new(IPAddress.Loopback, 7272);
+
+    public string Transport { get; private set; } = "ws";
+
+    public int Connections { get; private set; }
+
+    public int Window { get; private set; } = 8;
+
+    public int Size { get; private set; } = 64;
+
+    public TimeSpan Duration { get; private set; } = TimeSpan.FromSeconds(10);
+
+    public TimeSpan Warmup { get; private set; } = TimeSpan.FromSeconds(2);
+
+    public long MaxMessages { get; private set; } = 100_000_000;
+
+    public bool AllowRemote { get; private set; }
+
+    public static LoadOptions Parse(string[] args)
+    {
+        if (args.Length == 0 || args[0] is not ("echo" or "broadcast"))
+        {
+            throw new ArgumentException("first argument must be the mode: echo or broadcast");
+        }
+
+        var o = new LoadOptions { Mode = args[0] };
+        o.Connections = o.Mode == "echo" ? 100 : 1000;
+        for (int i = 1; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--target": o.Target = IPEndPoint.Parse(Next()); break;
+                case "--transport": o.Transport = Next() is "tcp" ? "tcp" : "ws"; break;
+                case "--connections": o.Connections = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--window": o.Window = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--size": o.Size = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--duration": o.Duration = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)); break;
+                case "--warmup": o.Warmup = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)); break;
+                case "--max-messages": o.MaxMessages = long.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--allow-remote": o.AllowRemote = true; break;
+                default: throw new ArgumentException($"unknown option {args[i]}");
+            }
+        }
+
+        if (o.Connections < 1 || o.Window < 1 || o.Size < 0)
+        {
+            throw new ArgumentException("connections and window must be positive, size not negative");
+        }
+
+        return o;
+    }
+}
