@@ -150,13 +150,13 @@ public sealed class GatewayApi
 
     /// <summary>Replaces a client's session. Values must be MessagePack primitives, lists or maps.</summary>
     public ValueTask SetSession(string clientId, IReadOnlyDictionary<string, object?> session) =>
-        SessionCommand(clientId, CommandOp.SetSession, SerializeSession(session));
+        OnClient(clientId, CommandOp.SetSession, null, null, SerializeSession(session));
 
     /// <summary>Merges keys into a client's session (keys not given are kept).</summary>
     public ValueTask UpdateSession(string clientId, IReadOnlyDictionary<string, object?> session) =>
-        SessionCommand(clientId, CommandOp.UpdateSession, SerializeSession(session));
+        OnClient(clientId, CommandOp.UpdateSession, null, null, SerializeSession(session));
 
-    public ValueTask DeleteSession(string clientId) => SessionCommand(clientId, CommandOp.SetSession, []);
+    public ValueTask DeleteSession(string clientId) => OnClient(clientId, CommandOp.SetSession, null, null, []);
 
     // ---------------- queries ----------------
 
@@ -222,7 +222,8 @@ public sealed class GatewayApi
         w.Write((uint)op);
     }
 
-    private ValueTask OnClient(string clientId, CommandOp op, string? argument, string? argumentName)
+    /// <summary>A fire-and-forget command on one client: [connId, then the string argument or the bytes argument if given].</summary>
+    private ValueTask OnClient(string clientId, CommandOp op, string? argument, string? argumentName, byte[]? bytes = null)
     {
         try
         {
@@ -234,33 +235,17 @@ public sealed class GatewayApi
             GatewayLink link = _directory.Resolve(clientId, out ulong connectionId);
             var scratch = FrameCodec.BeginFrame();
             var w = new MessagePackWriter(scratch);
-            WriteCommandHeader(ref w, argument is null ? 1 : 2, 0, op);
+            WriteCommandHeader(ref w, argument is null && bytes is null ? 1 : 2, 0, op);
             w.Write(connectionId);
             if (argument is not null)
             {
                 w.Write(argument);
             }
+            else if (bytes is not null)
+            {
+                w.Write(bytes);
+            }
 
-            w.Flush();
-            link.Send(FrameCodec.EndFrame(scratch));
-            return ValueTask.CompletedTask;
-        }
-        catch (Exception ex)
-        {
-            return ValueTask.FromException(ex);
-        }
-    }
-
-    private ValueTask SessionCommand(string clientId, CommandOp op, byte[] session)
-    {
-        try
-        {
-            GatewayLink link = _directory.Resolve(clientId, out ulong connectionId);
-            var scratch = FrameCodec.BeginFrame();
-            var w = new MessagePackWriter(scratch);
-            WriteCommandHeader(ref w, 2, 0, op);
-            w.Write(connectionId);
-            w.Write(session);
             w.Flush();
             link.Send(FrameCodec.EndFrame(scratch));
             return ValueTask.CompletedTask;

@@ -14,7 +14,7 @@ namespace SwooleGateway.Worker;
 /// listed, keeps each link up with backoff while its gateway is listed, and resolves a client id to its
 /// gateway's link in O(1). A register outage changes nothing here: links stay up, lists are kept.
 /// </summary>
-internal sealed partial class GatewayDirectory : IFrameHandler
+internal sealed class GatewayDirectory : IFrameHandler
 {
     private readonly SocketTransport _sockets;
     private readonly SwooleGatewayOptions _options;
@@ -131,63 +131,22 @@ internal sealed partial class GatewayDirectory : IFrameHandler
         }
     }
 
-    private async Task GatewayLoopAsync(string address)
-    {
-        var delay = TimeSpan.FromMilliseconds(100);
-        while (!_stopping.IsCancellationRequested && IsListed(address))
+    private Task GatewayLoopAsync(string address) =>
+        OutboundLink.RunAsync(_sockets, _options, _logger, address, "gateway", _role, NodeId, () => IsListed(address), async (connection, endpoint) =>
         {
+            var link = new GatewayLink(connection, endpoint, ClientId.GatewayKey(endpoint), _events);
+            connection.Tag = link;
+            Add(link);
             try
             {
-                IPEndPoint endpoint = await EndpointParser.ResolveAsync(address, _stopping).ConfigureAwait(false);
-                InternalConnection connection = await InternalConnection.ConnectAsync(_sockets, endpoint, _role, NodeId, _options, _logger, _stopping).ConfigureAwait(false);
-                var link = new GatewayLink(connection, endpoint, ClientId.GatewayKey(endpoint), _events);
-                connection.Tag = link;
-                delay = TimeSpan.FromMilliseconds(100);
-                Add(link);
-                Log.GatewayConnected(_logger, address, connection.PeerId);
-                try
-                {
-                    await connection.RunAsync(link, _stopping).ConfigureAwait(false);
-                }
-                finally
-                {
-                    Remove(link);
-                    link.FailAll();
-                    if (!_stopping.IsCancellationRequested)
-                    {
-                        Log.GatewayLost(_logger, address, connection.CloseReason);
-                    }
-                }
+                await connection.RunAsync(link, _stopping).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+            finally
             {
-                return;
+                Remove(link);
+                link.FailAll();
             }
-            catch (HandshakeException ex)
-            {
-                Log.GatewayRefused(_logger, address, ex.Message);
-                if (ex.Permanent)
-                {
-                    delay = _options.MaxReconnectDelay;
-                }
-            }
-            catch (Exception ex) when (ex is System.Net.Sockets.SocketException or TimeoutException or IOException or FormatException or InvalidOperationException)
-            {
-                Log.GatewayUnreachable(_logger, address, ex.Message);
-            }
-
-            try
-            {
-                await Task.Delay(delay, _stopping).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.MaxReconnectDelay.Ticks));
-        }
-    }
+        }, _stopping);
 
     private void Add(GatewayLink link)
     {
@@ -213,20 +172,5 @@ internal sealed partial class GatewayDirectory : IFrameHandler
         }
 
         LinksChanged?.Invoke();
-    }
-
-    private static partial class Log
-    {
-        [LoggerMessage(4001, LogLevel.Information, "Connected to gateway {Address} ({GatewayId})", EventName = "GatewayConnected")]
-        public static partial void GatewayConnected(ILogger logger, string address, string gatewayId);
-
-        [LoggerMessage(4002, LogLevel.Warning, "Lost gateway {Address}: {Reason}; reconnecting while the register lists it", EventName = "GatewayLost")]
-        public static partial void GatewayLost(ILogger logger, string address, string reason);
-
-        [LoggerMessage(4003, LogLevel.Error, "Gateway {Address} refused us: {Reason}", EventName = "GatewayRefused")]
-        public static partial void GatewayRefused(ILogger logger, string address, string reason);
-
-        [LoggerMessage(4004, LogLevel.Warning, "Gateway {Address} unreachable: {Reason}; retrying", EventName = "GatewayUnreachable")]
-        public static partial void GatewayUnreachable(ILogger logger, string address, string reason);
     }
 }
