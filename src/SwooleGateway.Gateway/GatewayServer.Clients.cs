@@ -175,6 +175,8 @@ public sealed partial class GatewayServer
     {
         GatewayMetrics.MessagesIn.Add(1);
         GatewayMetrics.BytesIn.Add(payload.Length);
+        connection.MessagesIn++;
+        connection.BytesIn += payload.Length;
         WorkerLink? worker = Route(connection);
         if (worker is null)
         {
@@ -277,6 +279,8 @@ public sealed partial class GatewayServer
         {
             case Transport.WriteResult.Written or Transport.WriteResult.Queued:
                 GatewayMetrics.MessagesOut.Add(1);
+                Interlocked.Increment(ref connection.MessagesOut);
+                Interlocked.Add(ref connection.BytesOut, payload.Length);
                 return;
             case Transport.WriteResult.Overflow:
                 GatewayMetrics.SlowClientsClosed.Add(1);

@@ -35,6 +35,35 @@ public sealed partial class GatewayServer
                 break;
             }
 
+            case CommandOp.SendToClients:
+            {
+                int count = r.ReadArrayHeader();
+                ulong[] ids = ArrayPool<ulong>.Shared.Rent(Math.Max(count, 1));
+                try
+                {
+                    for (int i = 0; i < count; i++)
+                    {
+                        ids[i] = r.ReadUInt64();
+                    }
+
+                    ReadOnlySequence<byte> payload = ReadPayload(ref r);
+                    bool text = IsText(r.ReadUInt32(), payload);
+                    for (int i = 0; i < count; i++)
+                    {
+                        if (_store.Find(ids[i]) is { } c)
+                        {
+                            SendTo(c, payload, text);
+                        }
+                    }
+                }
+                finally
+                {
+                    ArrayPool<ulong>.Shared.Return(ids);
+                }
+
+                break;
+            }
+
             case CommandOp.SendToUid:
             case CommandOp.SendToGroup:
             {
@@ -50,6 +79,7 @@ public sealed partial class GatewayServer
                     var state = new FanOut(this, ReadPayload(ref r), false, default);
                     state.Text = IsText(r.ReadUInt32(), state.Payload);
                     state.Exclude = ReadExclude(ref r);
+                    state.Delivered = keys > 1 ? [] : null; // several groups: each member once
                     try
                     {
                         for (int i = 0; i < keys; i++)
@@ -205,6 +235,106 @@ public sealed partial class GatewayServer
                 Reply(link, requestId, ReplyStatus.Ok, ReplyKind.Count, new ReplyValue { Count = (uint)_store.GroupCount(ReadKey(ref r, "group")) });
                 return;
 
+            case CommandOp.GetUidCount:
+                Reply(link, requestId, ReplyStatus.Ok, ReplyKind.Count, new ReplyValue { Count = (uint)_store.UidCount });
+                return;
+
+            case CommandOp.GetUidCountByGroup:
+                Reply(link, requestId, ReplyStatus.Ok, ReplyKind.Count, new ReplyValue { Count = (uint)_store.UidCountInGroup(ReadKey(ref r, "group")) });
+                return;
+
+            case CommandOp.ListClients:
+            {
+                var scope = (ListScope)r.ReadUInt32();
+                string? key = r.ReadString();
+                ulong after = r.ReadUInt64();
+                int limit = ReadLimit(ref r);
+                (List<ulong> page, bool more) = _store.ListClients(scope, key, after, limit);
+                var scratch = BeginReply(out MessagePackWriter w, requestId, ReplyStatus.Ok, 2);
+                w.WriteArrayHeader(page.Count);
+                foreach (ulong id in page)
+                {
+                    w.Write(id);
+                }
+
+                w.Write(more);
+                EndReply(link, scratch, ref w);
+                return;
+            }
+
+            case CommandOp.ListUids:
+            case CommandOp.ListGroups:
+            {
+                string? group = op == CommandOp.ListUids ? r.ReadString() : null;
+                string? after = r.ReadString();
+                int limit = ReadLimit(ref r);
+                (List<string> page, bool more) = op == CommandOp.ListUids ? _store.ListUids(group, after, limit) : _store.ListGroups(after, limit);
+                var scratch = BeginReply(out MessagePackWriter w, requestId, ReplyStatus.Ok, 2);
+                w.WriteArrayHeader(page.Count);
+                foreach (string item in page)
+                {
+                    w.Write(item);
+                }
+
+                w.Write(more);
+                EndReply(link, scratch, ref w);
+                return;
+            }
+
+            case CommandOp.GetClientInfo:
+            {
+                ClientConnection? c = _store.Find(r.ReadUInt64());
+                uint fields = r.ReadUInt32();
+                var scratch = BeginReply(out MessagePackWriter w, requestId, ReplyStatus.Ok, 1);
+                if (c is null || c.IsClosing)
+                {
+                    w.WriteNil();
+                }
+                else
+                {
+                    WriteClientInfo(ref w, c, fields);
+                }
+
+                EndReply(link, scratch, ref w);
+                return;
+            }
+
+            case CommandOp.GetSessionsByGroup:
+            {
+                string group = ReadKey(ref r, "group");
+                ulong after = r.ReadUInt64();
+                int limit = ReadLimit(ref r);
+                (List<ulong> page, bool more) = _store.ListClients(ListScope.Group, group, after, limit);
+                var scratch = BeginReply(out MessagePackWriter w, requestId, ReplyStatus.Ok, 2);
+                w.WriteArrayHeader(page.Count);
+                foreach (ulong id in page)
+                {
+                    SessionState? session = _store.Find(id) is { } c ? Volatile.Read(ref c.Session) : null;
+                    w.WriteArrayHeader(2);
+                    w.Write(id);
+                    if (session is { Bytes.Length: > 0 })
+                    {
+                        w.Write(session.Bytes);
+                    }
+                    else
+                    {
+                        w.WriteNil();
+                    }
+                }
+
+                w.Write(more);
+                EndReply(link, scratch, ref w);
+                return;
+            }
+
+            case CommandOp.Custom:
+            {
+                string name = ReadKey(ref r, "command name");
+                byte[] payload = ReadPayload(ref r).ToArray();
+                RunCustomCommand(link, requestId, name, payload);
+                return;
+            }
+
             default:
                 Log.CommandFailed(_logger, ((uint)op).ToString(System.Globalization.CultureInfo.InvariantCulture), link.Connection.PeerId, "unknown op (is the worker newer than this gateway?)");
                 Reply(link, requestId, ReplyStatus.UnknownOp, ReplyKind.None, default);
@@ -213,6 +343,129 @@ public sealed partial class GatewayServer
 
         // Mutations and sends answer only when the caller asked (request id != 0).
         Reply(link, requestId, ReplyStatus.Ok, ReplyKind.None, default);
+    }
+
+    private const int MaxPage = 10_000;
+
+    private static int ReadLimit(ref MessagePackReader r) => (int)Math.Clamp(r.ReadUInt32(), 1u, MaxPage);
+
+    /// <summary>
+    /// Client info reply: a map with only the asked fields. Keys: ip, port (RemoteAddress/RemotePort), uid, session (bin|nil),
+    /// groups ([str]), and for System: transport, listener, connectedAt (unix ms), bytesIn, bytesOut, messagesIn, messagesOut.
+    /// </summary>
+    private void WriteClientInfo(ref MessagePackWriter w, ClientConnection c, uint fields)
+    {
+        var f = (ClientInfoFlags)fields;
+        (string? uid, string[] groups) = _store.Membership(c);
+        int count = (f.HasFlag(ClientInfoFlags.RemoteAddress) ? 1 : 0) + (f.HasFlag(ClientInfoFlags.RemotePort) ? 1 : 0)
+            + (f.HasFlag(ClientInfoFlags.Uid) ? 1 : 0) + (f.HasFlag(ClientInfoFlags.Session) ? 1 : 0)
+            + (f.HasFlag(ClientInfoFlags.Groups) ? 1 : 0) + (f.HasFlag(ClientInfoFlags.System) ? 7 : 0);
+        w.WriteMapHeader(count);
+        if (f.HasFlag(ClientInfoFlags.RemoteAddress))
+        {
+            w.Write("ip");
+            w.Write(c.Remote?.Address.ToString() ?? "");
+        }
+
+        if (f.HasFlag(ClientInfoFlags.RemotePort))
+        {
+            w.Write("port");
+            w.Write(c.Remote?.Port ?? 0);
+        }
+
+        if (f.HasFlag(ClientInfoFlags.Uid))
+        {
+            w.Write("uid");
+            w.Write(uid);
+        }
+
+        if (f.HasFlag(ClientInfoFlags.Session))
+        {
+            w.Write("session");
+            SessionState? session = Volatile.Read(ref c.Session);
+            if (session is { Bytes.Length: > 0 })
+            {
+                w.Write(session.Bytes);
+            }
+            else
+            {
+                w.WriteNil();
+            }
+        }
+
+        if (f.HasFlag(ClientInfoFlags.Groups))
+        {
+            w.Write("groups");
+            w.WriteArrayHeader(groups.Length);
+            foreach (string g in groups)
+            {
+                w.Write(g);
+            }
+        }
+
+        if (f.HasFlag(ClientInfoFlags.System))
+        {
+            w.Write("transport");
+            w.Write(c.Listener.Transport);
+            w.Write("listener");
+            w.Write(c.Listener.Name);
+            w.Write("connectedAt");
+            w.Write(c.ConnectedAt);
+            w.Write("bytesIn");
+            w.Write(Volatile.Read(ref c.BytesIn));
+            w.Write("bytesOut");
+            w.Write(Volatile.Read(ref c.BytesOut));
+            w.Write("messagesIn");
+            w.Write(Volatile.Read(ref c.MessagesIn));
+            w.Write("messagesOut");
+            w.Write(Volatile.Read(ref c.MessagesOut));
+        }
+    }
+
+    private void RunCustomCommand(WorkerLink link, uint requestId, string name, byte[] payload)
+    {
+        if (!_commands.TryGetValue(name, out GatewayCommandHandler? handler))
+        {
+            Log.CommandFailed(_logger, "custom:" + name, link.Connection.PeerId, "no such command is registered on this gateway (AddSwooleGatewayCommand)");
+            Reply(link, requestId, ReplyStatus.UnknownCommand, ReplyKind.None, default);
+            return;
+        }
+
+        _ = RunAsync();
+
+        async Task RunAsync()
+        {
+            byte[]? result;
+            try
+            {
+                result = await handler(new GatewayCommandContext(this, link.Connection.PeerId), payload).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                Log.CommandFailed(_logger, "custom:" + name, link.Connection.PeerId, ex.Message);
+                Reply(link, requestId, ReplyStatus.Failed, ReplyKind.None, default);
+                return;
+            }
+
+            Reply(link, requestId, ReplyStatus.Ok, ReplyKind.Bytes, new ReplyValue { Bytes = result });
+        }
+    }
+
+    private static ArrayBufferWriter<byte> BeginReply(out MessagePackWriter w, uint requestId, ReplyStatus status, int resultCount)
+    {
+        var scratch = FrameCodec.BeginFrame();
+        w = new MessagePackWriter(scratch);
+        w.WriteArrayHeader(3 + resultCount);
+        w.Write((uint)MessageKind.Reply);
+        w.Write(requestId);
+        w.Write((uint)status);
+        return scratch;
+    }
+
+    private static void EndReply(WorkerLink link, ArrayBufferWriter<byte> scratch, ref MessagePackWriter w)
+    {
+        w.Flush();
+        link.Connection.TrySend(FrameCodec.EndFrame(scratch));
     }
 
     private static ReadOnlySequence<byte> ReadPayload(ref MessagePackReader r) =>
@@ -326,12 +579,7 @@ public sealed partial class GatewayServer
             return;
         }
 
-        var scratch = FrameCodec.BeginFrame();
-        var w = new MessagePackWriter(scratch);
-        w.WriteArrayHeader(kind == ReplyKind.None ? 3 : 4);
-        w.Write((uint)MessageKind.Reply);
-        w.Write(requestId);
-        w.Write((uint)status);
+        var scratch = BeginReply(out MessagePackWriter w, requestId, status, kind == ReplyKind.None ? 0 : 1);
         switch (kind)
         {
             case ReplyKind.Bool:
@@ -353,8 +601,7 @@ public sealed partial class GatewayServer
                 break;
         }
 
-        w.Flush();
-        link.Connection.TrySend(FrameCodec.EndFrame(scratch));
+        EndReply(link, scratch, ref w);
     }
 
     /// <summary>Connection numbers a fan-out skips; a pooled array, scanned linearly (exclusion lists are short).</summary>
@@ -377,10 +624,11 @@ public sealed partial class GatewayServer
         public readonly ReadOnlySequence<byte> Payload = payload;
         public bool Text = text;
         public ExcludeSet Exclude = exclude;
+        public HashSet<ulong>? Delivered;
 
         public static void Send(ClientConnection connection, ref FanOut state)
         {
-            if (!state.Exclude.Contains(connection.Id))
+            if (!state.Exclude.Contains(connection.Id) && (state.Delivered is null || state.Delivered.Add(connection.Id)))
             {
                 state.Server.SendTo(connection, state.Payload, state.Text);
             }

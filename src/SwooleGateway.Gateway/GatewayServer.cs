@@ -26,6 +26,7 @@ public sealed partial class GatewayServer : BackgroundService, IFrameHandler, IC
     private readonly GatewayOptions _gatewayOptions;
     private readonly SocketTransport _sockets;
     private readonly ILogger<GatewayServer> _logger;
+    private readonly IReadOnlyDictionary<string, GatewayCommandHandler> _commands;
     private readonly ClientStore _store = new();
     private readonly WorkerPool _workers = new();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -36,8 +37,10 @@ public sealed partial class GatewayServer : BackgroundService, IFrameHandler, IC
     private IPEndPoint? _internalEndPoint;
     private int _noWorkerWarned;
 
-    public GatewayServer(IOptions<SwooleGatewayOptions> options, IOptions<GatewayOptions> gatewayOptions, SocketTransport sockets, ILogger<GatewayServer> logger)
+    public GatewayServer(IOptions<SwooleGatewayOptions> options, IOptions<GatewayOptions> gatewayOptions, SocketTransport sockets, ILogger<GatewayServer> logger,
+        IOptions<GatewayCommandOptions>? commands = null)
     {
+        _commands = commands?.Value.Handlers ?? new Dictionary<string, GatewayCommandHandler>();
         _options = options.Value;
         _gatewayOptions = gatewayOptions.Value;
         _sockets = sockets;

@@ -15,8 +15,18 @@ public static class GatewayServiceCollectionExtensions
             builder.Configure(configure);
         }
 
+        services.AddOptions<GatewayCommandOptions>();
         services.AddSingleton<GatewayServer>();
         services.AddHostedService(sp => sp.GetRequiredService<GatewayServer>());
+        return services;
+    }
+
+    /// <summary>Registers a custom command that workers can call on this gateway by <paramref name="name"/>.</summary>
+    public static IServiceCollection AddSwooleGatewayCommand(this IServiceCollection services, string name, GatewayCommandHandler handler)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(handler);
+        services.Configure<GatewayCommandOptions>(o => o.Handlers[name] = handler);
         return services;
     }
 }

@@ -16,7 +16,7 @@ namespace SwooleGateway.Worker;
 /// with <see cref="GatewayUnavailableException"/>; a query a gateway does not answer in time with
 /// <see cref="TimeoutException"/>. Operations on a client that is gone are no-ops (queries answer false/null/0).
 /// </remarks>
-public sealed class GatewayApi
+public sealed partial class GatewayApi
 {
     private static readonly MessagePackSerializerOptions s_sessionOptions = MessagePackSerializerOptions.Standard;
     private static volatile GatewayApi? s_default;
@@ -91,8 +91,58 @@ public sealed class GatewayApi
 
     // ---------------- mutations ----------------
 
-    /// <summary>Closes a client: gracefully (queued messages are delivered first) or forced (the socket is aborted).</summary>
-    public ValueTask CloseClient(string clientId, bool force = false)
+    /// <summary>Sends to several clients (on any gateways) in one call: one command per gateway.</summary>
+    public ValueTask SendToClients(IEnumerable<string> clientIds, ReadOnlyMemory<byte> message, SendFlags flags = SendFlags.Auto)
+    {
+        try
+        {
+            var byGateway = new Dictionary<GatewayLink, List<ulong>>();
+            foreach (string clientId in clientIds)
+            {
+                GatewayLink link = _directory.Resolve(clientId, out ulong connectionId);
+                if (!byGateway.TryGetValue(link, out List<ulong>? ids))
+                {
+                    byGateway[link] = ids = [];
+                }
+
+                ids.Add(connectionId);
+            }
+
+            foreach ((GatewayLink link, List<ulong> ids) in byGateway)
+            {
+                var scratch = FrameCodec.BeginFrame();
+                var w = new MessagePackWriter(scratch);
+                WriteCommandHeader(ref w, 3, 0, CommandOp.SendToClients);
+                w.WriteArrayHeader(ids.Count);
+                foreach (ulong id in ids)
+                {
+                    w.Write(id);
+                }
+
+                w.Write(message.Span);
+                w.Write((uint)flags);
+                w.Flush();
+                link.Send(FrameCodec.EndFrame(scratch));
+            }
+
+            return ValueTask.CompletedTask;
+        }
+        catch (Exception ex)
+        {
+            return ValueTask.FromException(ex);
+        }
+    }
+
+    /// <summary>Sends to every client of any of <paramref name="uids"/> (each client once), except <paramref name="excludeClients"/>.</summary>
+    public ValueTask SendToUids(IEnumerable<string> uids, ReadOnlyMemory<byte> message, IEnumerable<string>? excludeClients = null, SendFlags flags = SendFlags.Auto) =>
+        FanOut(CommandOp.SendToUid, [.. uids.Distinct(StringComparer.Ordinal)], message, excludeClients, flags);
+
+    /// <summary>Sends to every member of any of <paramref name="groups"/>; a member of several of them receives it once.</summary>
+    public ValueTask SendToGroups(IEnumerable<string> groups, ReadOnlyMemory<byte> message, IEnumerable<string>? excludeClients = null, SendFlags flags = SendFlags.Auto) =>
+        FanOut(CommandOp.SendToGroup, [.. groups.Distinct(StringComparer.Ordinal)], message, excludeClients, flags);
+
+    /// <summary>Closes a client: gracefully (queued messages, then <paramref name="lastMessage"/>, are delivered first) or forced (the socket is aborted).</summary>
+    public ValueTask CloseClient(string clientId, bool force = false, ReadOnlyMemory<byte>? lastMessage = null, SendFlags flags = SendFlags.Auto)
     {
         try
         {
@@ -102,8 +152,16 @@ public sealed class GatewayApi
             WriteCommandHeader(ref w, 4, 0, CommandOp.CloseClient);
             w.Write(connectionId);
             w.Write(force);
-            w.WriteNil();
-            w.Write(0u);
+            if (lastMessage is { } last)
+            {
+                w.Write(last.Span);
+            }
+            else
+            {
+                w.WriteNil();
+            }
+
+            w.Write((uint)flags);
             w.Flush();
             link.Send(FrameCodec.EndFrame(scratch));
             return ValueTask.CompletedTask;
@@ -157,60 +215,6 @@ public sealed class GatewayApi
         OnClient(clientId, CommandOp.UpdateSession, null, null, SerializeSession(session));
 
     public ValueTask DeleteSession(string clientId) => OnClient(clientId, CommandOp.SetSession, null, null, []);
-
-    // ---------------- queries ----------------
-
-    /// <summary>The client's session, or null when it has none or is gone.</summary>
-    public async Task<IReadOnlyDictionary<string, object?>?> GetSession(string clientId, CancellationToken cancellationToken = default)
-    {
-        GatewayLink link = _directory.Resolve(clientId, out ulong connectionId);
-        byte[]? bytes = await CallAsync(link, CommandOp.GetSession, connectionId, null, static (ref MessagePackReader r, int n) =>
-        {
-            if (n < 1 || r.TryReadNil())
-            {
-                return null;
-            }
-
-            System.Buffers.ReadOnlySequence<byte>? bytes = r.ReadBytes();
-            return bytes is { } b ? System.Buffers.BuffersExtensions.ToArray(b) : null;
-        }, cancellationToken).ConfigureAwait(false);
-        return bytes is null or { Length: 0 } ? null : MessagePackSerializer.Deserialize<Dictionary<string, object?>>(bytes, s_sessionOptions.WithSecurity(MessagePackSecurity.UntrustedData));
-    }
-
-    /// <summary>True when the client is connected. False for a malformed id, an unknown gateway or a closed client.</summary>
-    public async Task<bool> IsOnline(string clientId, CancellationToken cancellationToken = default)
-    {
-        GatewayLink? link = _directory.TryResolve(clientId, out ulong connectionId);
-        if (link is null)
-        {
-            return false;
-        }
-
-        return await CallAsync(link, CommandOp.IsOnline, connectionId, null, ReadBool, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>True when any client on any gateway is bound to <paramref name="uid"/>.</summary>
-    public async Task<bool> IsUidOnline(string uid, CancellationToken cancellationToken = default)
-    {
-        RequireKey(uid, nameof(uid));
-        bool[] answers = await Task.WhenAll(_directory.Links.Select(l => CallAsync(l, CommandOp.IsUidOnline, null, uid, ReadBool, cancellationToken))).ConfigureAwait(false);
-        return Array.IndexOf(answers, true) >= 0;
-    }
-
-    /// <summary>Exact number of connected clients on all gateways.</summary>
-    public async Task<int> GetClientCount(CancellationToken cancellationToken = default)
-    {
-        int[] counts = await Task.WhenAll(_directory.Links.Select(l => CallAsync(l, CommandOp.GetClientCount, null, null, ReadCount, cancellationToken))).ConfigureAwait(false);
-        return counts.Sum();
-    }
-
-    /// <summary>Exact number of members of <paramref name="group"/> on all gateways.</summary>
-    public async Task<int> GetClientCountByGroup(string group, CancellationToken cancellationToken = default)
-    {
-        RequireKey(group, nameof(group));
-        int[] counts = await Task.WhenAll(_directory.Links.Select(l => CallAsync(l, CommandOp.GetClientCountByGroup, null, group, ReadCount, cancellationToken))).ConfigureAwait(false);
-        return counts.Sum();
-    }
 
     // ---------------- plumbing ----------------
 
@@ -346,30 +350,6 @@ public sealed class GatewayApi
         w.Flush();
         return FrameCodec.EndFrame(scratch);
     }
-
-    private Task<T> CallAsync<T>(GatewayLink link, CommandOp op, ulong? connectionId, string? key, ReplyParser<T> parser, CancellationToken cancellationToken)
-    {
-        uint requestId = link.NextRequestId();
-        var scratch = FrameCodec.BeginFrame();
-        var w = new MessagePackWriter(scratch);
-        WriteCommandHeader(ref w, (connectionId.HasValue ? 1 : 0) + (key is null ? 0 : 1), requestId, op);
-        if (connectionId is { } id)
-        {
-            w.Write(id);
-        }
-
-        if (key is not null)
-        {
-            w.Write(key);
-        }
-
-        w.Flush();
-        return link.CallAsync(requestId, FrameCodec.EndFrame(scratch), parser, _options.CallTimeout, cancellationToken);
-    }
-
-    private static bool ReadBool(ref MessagePackReader r, int n) => n >= 1 && r.ReadBoolean();
-
-    private static int ReadCount(ref MessagePackReader r, int n) => n >= 1 ? (int)r.ReadUInt32() : 0;
 
     private static byte[] SerializeSession(IReadOnlyDictionary<string, object?> session)
     {

@@ -46,6 +46,38 @@ internal sealed class GatewayDirectory : IFrameHandler
     /// <summary>The open gateway links (a snapshot; never modified after it is returned).</summary>
     public GatewayLink[] Links => Volatile.Read(ref _snapshot);
 
+    /// <summary>
+    /// Who a cluster-wide query must reach: every open link, plus the addresses some register lists but this
+    /// process has no link to (those are reported as missing, never silently skipped).
+    /// </summary>
+    public (GatewayLink[] Links, List<string> Unreachable) Targets()
+    {
+        GatewayLink[] links = Links;
+        var unreachable = new List<string>();
+        lock (_gate)
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (List<GatewayInfo> list in _listsByRegister.Values)
+            {
+                foreach (GatewayInfo gateway in list)
+                {
+                    if (!seen.Add(gateway.Address))
+                    {
+                        continue;
+                    }
+
+                    string? key = IPEndPoint.TryParse(gateway.Address, out IPEndPoint? ep) ? ClientId.GatewayKey(ep) : null;
+                    if (key is not null && !_links.ContainsKey(key))
+                    {
+                        unreachable.Add(gateway.Address);
+                    }
+                }
+            }
+        }
+
+        return (links, unreachable);
+    }
+
     /// <summary>Raised after a gateway link opens or closes.</summary>
     public event Action? LinksChanged;
 

@@ -11,6 +11,9 @@ public sealed class WorkerOptions
     /// <summary>How long a call that waits for gateways (queries) may take. Default 5 s.</summary>
     public TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Items fetched per round trip when a list query pages through a gateway. Default 1000.</summary>
+    public int ListPageSize { get; set; } = 1000;
+
     /// <summary>On stop, how long to wait for running handlers after telling gateways to send no more events. Default 10 s.</summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }

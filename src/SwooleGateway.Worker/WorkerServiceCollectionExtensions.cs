@@ -25,4 +25,19 @@ public static class WorkerServiceCollectionExtensions
         services.AddSingleton(sp => sp.GetRequiredService<WorkerService>().Api);
         return services;
     }
+
+    /// <summary>
+    /// Adds a <see cref="GatewayClient"/>: the Gateway API for a process that is not a worker (it receives no
+    /// client events). Configured from <c>SwooleGateway</c> (registers, secret) and <c>SwooleGateway:Worker</c>
+    /// (call timeout, name). Inject <see cref="GatewayClient"/> or <see cref="GatewayApi"/>.
+    /// </summary>
+    public static IServiceCollection AddSwooleGatewayClient(this IServiceCollection services)
+    {
+        services.AddSwooleGatewayCore();
+        services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.SectionName);
+        services.AddSingleton<GatewayClient>();
+        services.AddHostedService(sp => sp.GetRequiredService<GatewayClient>());
+        services.AddSingleton(sp => sp.GetRequiredService<GatewayClient>().Api);
+        return services;
+    }
 }

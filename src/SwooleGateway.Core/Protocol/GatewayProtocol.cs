@@ -84,6 +84,36 @@ internal enum CommandOp : uint
 
     /// <summary>[group:str] → reply [count:uint]</summary>
     GetClientCountByGroup = 24,
+
+    /// <summary>[] → reply [count:uint] distinct uids bound on this gateway.</summary>
+    GetUidCount = 25,
+
+    /// <summary>[group:str] → reply [count:uint] distinct uids among the group's members on this gateway.</summary>
+    GetUidCountByGroup = 26,
+
+    /// <summary>
+    /// [scope:uint (0 all, 1 group, 2 uid), key:str|nil, after:u64, limit:uint] → reply [connIds:[u64] ascending, more:bool].
+    /// Returns connection numbers greater than <c>after</c>, smallest first.
+    /// </summary>
+    ListClients = 27,
+
+    /// <summary>[group:str|nil, after:str|nil, limit:uint] → reply [uids:[str] ordinal ascending, more:bool] (distinct on this gateway).</summary>
+    ListUids = 28,
+
+    /// <summary>[after:str|nil, limit:uint] → reply [groups:[str] ordinal ascending, more:bool]</summary>
+    ListGroups = 29,
+
+    /// <summary>[connId:u64, fields:uint] → reply [info:map|nil] (keys: see ClientInfoFields and GatewayServer.Commands.cs).</summary>
+    GetClientInfo = 30,
+
+    /// <summary>[group:str, after:u64, limit:uint] → reply [[[connId:u64, session:bin|nil], ...], more:bool]</summary>
+    GetSessionsByGroup = 31,
+
+    /// <summary>[name:str, payload:bin] → reply [result:bin|nil]; an application command registered on the gateway.</summary>
+    Custom = 32,
+
+    /// <summary>[connIds:[u64], payload:bin, flags:uint]</summary>
+    SendToClients = 13,
 }
 
 /// <summary>Reply status. Values are wire format.</summary>
@@ -93,6 +123,7 @@ internal enum ReplyStatus : uint
     UnknownOp = 1,
     BadArguments = 2,
     Failed = 3,
+    UnknownCommand = 4,
 }
 
 /// <summary>How the gateway frames an outbound message for WebSocket clients.</summary>
@@ -102,4 +133,20 @@ public enum SendFlags : uint
     Auto = 0,
     Text = 1,
     Binary = 2,
+}
+
+/// <summary>Which parts of a client's info to fetch (wire values of GetClientInfo's fields argument).</summary>
+[Flags]
+public enum ClientInfoFlags : uint
+{
+    None = 0,
+    RemoteAddress = 1,
+    RemotePort = 2,
+    Uid = 4,
+    Session = 8,
+    Groups = 16,
+
+    /// <summary>Transport, listener, connect time, bytes and messages in and out.</summary>
+    System = 32,
+    All = RemoteAddress | RemotePort | Uid | Session | Groups | System,
 }

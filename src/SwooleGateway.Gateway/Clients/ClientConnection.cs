@@ -44,6 +44,12 @@ internal sealed class ClientConnection
 
     public bool Removed { get; set; }
 
+    // --- counters (in: read loop only; out: any thread, interlocked) ---
+    public long MessagesIn;
+    public long BytesIn;
+    public long MessagesOut;
+    public long BytesOut;
+
     // --- session (replaced atomically) ---
     public SessionState? Session;
 

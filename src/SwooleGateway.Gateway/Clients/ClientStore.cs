@@ -182,6 +182,102 @@ internal sealed class ClientStore
         }
     }
 
+    /// <summary>Distinct uids bound on this gateway.</summary>
+    public int UidCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _uids.Count;
+            }
+        }
+    }
+
+    /// <summary>Distinct uids among the members of <paramref name="group"/>.</summary>
+    public int UidCountInGroup(string group)
+    {
+        lock (_gate)
+        {
+            if (!_groups.TryGetValue(group, out HashSet<ClientConnection>? members))
+            {
+                return 0;
+            }
+
+            var uids = new HashSet<string>(StringComparer.Ordinal);
+            foreach (ClientConnection c in members)
+            {
+                if (c.Uid is { } uid)
+                {
+                    uids.Add(uid);
+                }
+            }
+
+            return uids.Count;
+        }
+    }
+
+    /// <summary>One page of connection numbers above <paramref name="after"/>, ascending: all clients, a group's or a uid's.</summary>
+    public (List<ulong> Page, bool More) ListClients(ListScope scope, string? key, ulong after, int limit)
+    {
+        if (scope == ListScope.All)
+        {
+            return Paging.Smallest(_connections.Keys, id => id > after, limit, Comparer<ulong>.Default);
+        }
+
+        lock (_gate)
+        {
+            Dictionary<string, HashSet<ClientConnection>> table = scope == ListScope.Group ? _groups : _uids;
+            if (key is null || !table.TryGetValue(key, out HashSet<ClientConnection>? members))
+            {
+                return ([], false);
+            }
+
+            return Paging.Smallest(members.Select(c => c.Id), id => id > after, limit, Comparer<ulong>.Default);
+        }
+    }
+
+    /// <summary>One page of distinct uids (of the whole gateway or of a group's members) ordinally after <paramref name="after"/>.</summary>
+    public (List<string> Page, bool More) ListUids(string? group, string? after, int limit)
+    {
+        lock (_gate)
+        {
+            IEnumerable<string> uids;
+            if (group is null)
+            {
+                uids = _uids.Keys;
+            }
+            else if (_groups.TryGetValue(group, out HashSet<ClientConnection>? members))
+            {
+                uids = members.Where(c => c.Uid is not null).Select(c => c.Uid!).Distinct(StringComparer.Ordinal);
+            }
+            else
+            {
+                return ([], false);
+            }
+
+            return Paging.Smallest(uids, u => after is null || string.CompareOrdinal(u, after) > 0, limit, StringComparer.Ordinal);
+        }
+    }
+
+    /// <summary>One page of group names ordinally after <paramref name="after"/>.</summary>
+    public (List<string> Page, bool More) ListGroups(string? after, int limit)
+    {
+        lock (_gate)
+        {
+            return Paging.Smallest(_groups.Keys, g => after is null || string.CompareOrdinal(g, after) > 0, limit, StringComparer.Ordinal);
+        }
+    }
+
+    /// <summary>A consistent copy of a connection's uid and groups.</summary>
+    public (string? Uid, string[] Groups) Membership(ClientConnection connection)
+    {
+        lock (_gate)
+        {
+            return (connection.Uid, connection.Groups is { } g ? [.. g] : []);
+        }
+    }
+
     private static void AddTo(Dictionary<string, HashSet<ClientConnection>> table, string key, ClientConnection connection)
     {
         if (!table.TryGetValue(key, out HashSet<ClientConnection>? set))
@@ -200,6 +296,13 @@ internal sealed class ClientStore
             table.Remove(key); // an empty group or uid disappears
         }
     }
+}
+
+internal enum ListScope : uint
+{
+    All = 0,
+    Group = 1,
+    Uid = 2,
 }
 
 internal delegate void ForEachAction<TState>(ClientConnection connection, ref TState state) where TState : allows ref struct;

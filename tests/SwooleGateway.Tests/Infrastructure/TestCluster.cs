@@ -19,6 +19,7 @@ public sealed class TestCluster : IAsyncDisposable
     public const string Secret = "test-cluster-secret-7f3a";
 
     private readonly List<IHost> _hosts = [];
+    private readonly List<GatewayClient> _clients = [];
 
     public LogSink Logs { get; } = new();
 
@@ -38,7 +39,12 @@ public sealed class TestCluster : IAsyncDisposable
 
     public IPEndPoint TcpEndPoint => Gateway.ListenerEndPoints["tcp"];
 
-    public static async Task<TestCluster> StartAsync(int gateways = 1, int workers = 1, Dictionary<string, string?>? gatewaySettings = null)
+    public static Task<TestCluster> StartAsync(int gateways = 1, int workers = 1, Dictionary<string, string?>? gatewaySettings = null) =>
+        StartAsync<EchoHandler>(gateways, workers, gatewaySettings);
+
+    public static async Task<TestCluster> StartAsync<THandler>(int gateways = 1, int workers = 1, Dictionary<string, string?>? gatewaySettings = null,
+        Action<IServiceCollection>? gatewayServices = null)
+        where THandler : GatewayEventHandler
     {
         var cluster = new TestCluster();
         try
@@ -46,12 +52,12 @@ public sealed class TestCluster : IAsyncDisposable
             await cluster.StartRegisterAsync();
             for (int i = 0; i < gateways; i++)
             {
-                await cluster.StartGatewayAsync(gatewaySettings);
+                await cluster.StartGatewayAsync(gatewaySettings, services: gatewayServices);
             }
 
             for (int i = 0; i < workers; i++)
             {
-                await cluster.StartWorkerAsync<EchoHandler>();
+                await cluster.StartWorkerAsync<THandler>();
             }
 
             await cluster.WaitConnectedAsync();
@@ -73,7 +79,7 @@ public sealed class TestCluster : IAsyncDisposable
         RegisterEndPoint = await Register.BoundEndPoint.DefaultTimeout();
     }
 
-    public async Task<GatewayServer> StartGatewayAsync(Dictionary<string, string?>? settings = null, string secret = Secret)
+    public async Task<GatewayServer> StartGatewayAsync(Dictionary<string, string?>? settings = null, string secret = Secret, Action<IServiceCollection>? services = null)
     {
         var config = new Dictionary<string, string?>
         {
@@ -91,7 +97,11 @@ public sealed class TestCluster : IAsyncDisposable
             config[entry.Key] = entry.Value;
         }
 
-        IHost host = Build(config, s => s.AddSwooleGatewayGateway());
+        IHost host = Build(config, s =>
+        {
+            s.AddSwooleGatewayGateway();
+            services?.Invoke(s);
+        });
         await host.StartAsync().DefaultTimeout();
         GatewayServer server = host.Services.GetRequiredService<GatewayServer>();
         await server.Ready.DefaultTimeout();
@@ -113,6 +123,25 @@ public sealed class TestCluster : IAsyncDisposable
         WorkerService service = host.Services.GetRequiredService<WorkerService>();
         Workers.Add((host, service));
         return service;
+    }
+
+    /// <summary>Starts a GatewayClient (API only, no events) against this cluster's register.</summary>
+    public async Task<GatewayClient> StartClientAsync(TimeSpan? callTimeout = null, int pageSize = 1000)
+    {
+        var client = new GatewayClient(
+            new SwooleGateway.Options.SwooleGatewayOptions
+            {
+                Secret = Secret,
+                Registers = [RegisterEndPoint.ToString()],
+                HeartbeatInterval = TimeSpan.FromSeconds(1),
+                HeartbeatTimeout = TimeSpan.FromSeconds(5),
+                MaxReconnectDelay = TimeSpan.FromMilliseconds(500),
+            },
+            new WorkerOptions { CallTimeout = callTimeout ?? TimeSpan.FromSeconds(5), ListPageSize = pageSize });
+        await client.StartAsync(CancellationToken.None);
+        _clients.Add(client);
+        await TimeoutExtensions.WaitUntil(() => client.GatewayCount == Gateways.Count, "the GatewayClient to reach every gateway");
+        return client;
     }
 
     /// <summary>Waits until every worker has a link to every gateway and every gateway sees every worker.</summary>
@@ -168,6 +197,12 @@ public sealed class TestCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        foreach (GatewayClient client in _clients)
+        {
+            await client.DisposeAsync();
+        }
+
+        _clients.Clear();
         foreach (IHost host in Enumerable.Reverse(_hosts.ToList()))
         {
             try
