@@ -10,8 +10,9 @@ namespace SwooleGateway.Worker;
 /// scatter to the gateways in parallel and gather with <see cref="WorkerOptions.CallTimeout"/>.
 /// </summary>
 /// <remarks>
-/// Sends and mutations are queued to the gateway link in call order and complete when queued (the
-/// gateway applies a link's commands in order, so <c>BindUid</c> then <c>SendToUid</c> sees the bind).
+/// Sends complete when queued to the gateway link (they never wait for a client). Mutations (bind, groups,
+/// sessions, close) complete when the gateway has applied them, so the client's next event and every later
+/// call, from any worker, see the change.
 /// A malformed client id fails with <see cref="ArgumentException"/>; a client whose gateway is not connected
 /// with <see cref="GatewayUnavailableException"/>; a query a gateway does not answer in time with
 /// <see cref="TimeoutException"/>. Operations on a client that is gone are no-ops (queries answer false/null/0).
@@ -147,24 +148,21 @@ public sealed partial class GatewayApi
         try
         {
             GatewayLink link = _directory.Resolve(clientId, out ulong connectionId);
-            var scratch = FrameCodec.BeginFrame();
-            var w = new MessagePackWriter(scratch);
-            WriteCommandHeader(ref w, 4, 0, CommandOp.CloseClient);
-            w.Write(connectionId);
-            w.Write(force);
-            if (lastMessage is { } last)
+            return new ValueTask(CallAsync(link, CommandOp.CloseClient, (ref MessagePackWriter w) =>
             {
-                w.Write(last.Span);
-            }
-            else
-            {
-                w.WriteNil();
-            }
+                w.Write(connectionId);
+                w.Write(force);
+                if (lastMessage is { } last)
+                {
+                    w.Write(last.Span);
+                }
+                else
+                {
+                    w.WriteNil();
+                }
 
-            w.Write((uint)flags);
-            w.Flush();
-            link.Send(FrameCodec.EndFrame(scratch));
-            return ValueTask.CompletedTask;
+                w.Write((uint)flags);
+            }, 4, static (ref MessagePackReader _, int _) => true, CancellationToken.None));
         }
         catch (Exception ex)
         {
@@ -181,29 +179,11 @@ public sealed partial class GatewayApi
 
     public ValueTask LeaveGroup(string clientId, string group) => OnClient(clientId, CommandOp.LeaveGroup, group, nameof(group));
 
-    /// <summary>Dissolves a group on every gateway: all members leave it.</summary>
-    public ValueTask Ungroup(string group)
+    /// <summary>Dissolves a group on every gateway: all members leave it. Completes when every gateway has applied it.</summary>
+    public async ValueTask Ungroup(string group)
     {
-        try
-        {
-            RequireKey(group, nameof(group));
-            var scratch = FrameCodec.BeginFrame();
-            var w = new MessagePackWriter(scratch);
-            WriteCommandHeader(ref w, 1, 0, CommandOp.Ungroup);
-            w.Write(group);
-            w.Flush();
-            ReadOnlySpan<byte> frame = FrameCodec.EndFrame(scratch);
-            foreach (GatewayLink link in _directory.Links)
-            {
-                link.Connection.TrySend(frame);
-            }
-
-            return ValueTask.CompletedTask;
-        }
-        catch (Exception ex)
-        {
-            return ValueTask.FromException(ex);
-        }
+        RequireKey(group, nameof(group));
+        await ScatterAsync(CommandOp.Ungroup, (ref MessagePackWriter w) => w.Write(group), 1, static (ref MessagePackReader _, int _) => true, CancellationToken.None).ConfigureAwait(false);
     }
 
     /// <summary>Replaces a client's session. Values must be MessagePack primitives, lists or maps.</summary>
@@ -226,7 +206,10 @@ public sealed partial class GatewayApi
         w.Write((uint)op);
     }
 
-    /// <summary>A fire-and-forget command on one client: [connId, then the string argument or the bytes argument if given].</summary>
+    /// <summary>
+    /// A mutation of one client: [connId, then the string argument or the bytes argument if given]. Completes when
+    /// the gateway has applied it (an acknowledged call), so the client's next event and every later query see it.
+    /// </summary>
     private ValueTask OnClient(string clientId, CommandOp op, string? argument, string? argumentName, byte[]? bytes = null)
     {
         try
@@ -237,22 +220,18 @@ public sealed partial class GatewayApi
             }
 
             GatewayLink link = _directory.Resolve(clientId, out ulong connectionId);
-            var scratch = FrameCodec.BeginFrame();
-            var w = new MessagePackWriter(scratch);
-            WriteCommandHeader(ref w, argument is null && bytes is null ? 1 : 2, 0, op);
-            w.Write(connectionId);
-            if (argument is not null)
+            return new ValueTask(CallAsync(link, op, (ref MessagePackWriter w) =>
             {
-                w.Write(argument);
-            }
-            else if (bytes is not null)
-            {
-                w.Write(bytes);
-            }
-
-            w.Flush();
-            link.Send(FrameCodec.EndFrame(scratch));
-            return ValueTask.CompletedTask;
+                w.Write(connectionId);
+                if (argument is not null)
+                {
+                    w.Write(argument);
+                }
+                else if (bytes is not null)
+                {
+                    w.Write(bytes);
+                }
+            }, argument is null && bytes is null ? 1 : 2, static (ref MessagePackReader _, int _) => true, CancellationToken.None));
         }
         catch (Exception ex)
         {
