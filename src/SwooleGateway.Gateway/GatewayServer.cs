@@ -29,6 +29,7 @@ public sealed partial class GatewayServer : BackgroundService, IFrameHandler, IC
     private readonly IReadOnlyDictionary<string, GatewayCommandHandler> _commands;
     private readonly ClientStore _store = new();
     private readonly WorkerPool _workers = new();
+    private readonly ConcurrentDictionary<WorkerLink, byte> _links = new();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentDictionary<string, IPEndPoint> _listenerEndPoints = new();
     private readonly string _gatewayId = $"gateway-{Environment.MachineName}-{Environment.ProcessId}-{Random.Shared.Next(0x10000):x4}";
@@ -135,6 +136,11 @@ public sealed partial class GatewayServer : BackgroundService, IFrameHandler, IC
 
     private void CloseAllClients()
     {
+        foreach (WorkerLink link in _links.Keys)
+        {
+            link.Connection.TrySendKind(MessageKind.GatewayLeaving);
+        }
+
         foreach (KeyValuePair<ulong, ClientConnection> entry in _store.Connections)
         {
             entry.Value.RequestClose(force: false, "gateway shutting down", 1001);
@@ -154,6 +160,7 @@ public sealed partial class GatewayServer : BackgroundService, IFrameHandler, IC
 
         var link = new WorkerLink(connection, receivesEvents: connection.PeerRole == "worker");
         connection.Tag = link;
+        _links[link] = 0;
         if (link.ReceivesEvents)
         {
             _workers.Add(link);
@@ -167,6 +174,7 @@ public sealed partial class GatewayServer : BackgroundService, IFrameHandler, IC
         }
         finally
         {
+            _links.TryRemove(link, out _);
             _workers.Remove(link);
             Log.WorkerDisconnected(_logger, connection.PeerRole, connection.PeerId, connection.CloseReason, _workers.Count);
         }

@@ -168,7 +168,7 @@ public sealed partial class GatewayApi
             while (true)
             {
                 ulong from = after;
-                (List<(ulong Id, byte[]? Session)> page, bool more) = await CallAsync(link, CommandOp.GetSessionsByGroup, (ref MessagePackWriter w) =>
+                (List<(ulong Id, byte[]? Session)> page, bool more) = await PageAsync(link, CommandOp.GetSessionsByGroup, (ref MessagePackWriter w) =>
                 {
                     w.Write(group);
                     w.Write(from);
@@ -255,6 +255,19 @@ public sealed partial class GatewayApi
 
     private delegate void ArgsWriterAction(ref MessagePackWriter writer);
 
+    /// <summary>One page of a list: a gateway that does not answer ends the list with <see cref="IncompleteResultException"/>, never a silent gap.</summary>
+    private async Task<T> PageAsync<T>(GatewayLink link, CommandOp op, ArgsWriterAction args, int argumentCount, ReplyParser<T> parser, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await CallAsync(link, op, args, argumentCount, parser, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TimeoutException or GatewayUnavailableException)
+        {
+            throw new IncompleteResultException([link.Advertised.ToString()], null, ex.Message);
+        }
+    }
+
     private Task<T> CallAsync<T>(GatewayLink link, CommandOp op, ArgsWriterAction? args, int argumentCount, ReplyParser<T> parser, CancellationToken cancellationToken)
     {
         uint requestId = link.NextRequestId();
@@ -336,7 +349,7 @@ public sealed partial class GatewayApi
             while (true)
             {
                 ulong from = after;
-                (List<ulong> page, bool more) = await CallAsync(link, CommandOp.ListClients, (ref MessagePackWriter w) =>
+                (List<ulong> page, bool more) = await PageAsync(link, CommandOp.ListClients, (ref MessagePackWriter w) =>
                 {
                     w.Write(scope);
                     w.Write(key);
@@ -420,7 +433,7 @@ public sealed partial class GatewayApi
         while (true)
         {
             string? from = after;
-            (List<string> page, bool more) = await CallAsync(link, op, (ref MessagePackWriter w) =>
+            (List<string> page, bool more) = await PageAsync(link, op, (ref MessagePackWriter w) =>
             {
                 if (op == CommandOp.ListUids)
                 {

@@ -27,11 +27,15 @@ internal sealed class GatewayDirectory : IFrameHandler
     private readonly Dictionary<string, List<GatewayInfo>> _listsByRegister = [];
     private readonly HashSet<string> _running = [];
     private readonly List<Task> _loops = [];
+    private readonly ConcurrentDictionary<string, long> _lostUntil = new(StringComparer.Ordinal);
+    private readonly TimeSpan _missingWindow;
     private GatewayLink[] _snapshot = [];
     private CancellationToken _stopping;
 
-    public GatewayDirectory(SocketTransport sockets, SwooleGatewayOptions options, ILogger logger, string role, string nodeId, IEventSink? events)
+    public GatewayDirectory(SocketTransport sockets, SwooleGatewayOptions options, ILogger logger, string role, string nodeId, IEventSink? events,
+        TimeSpan? missingGatewayWindow = null)
     {
+        _missingWindow = missingGatewayWindow ?? TimeSpan.FromSeconds(10);
         _sockets = sockets;
         _options = options;
         _logger = logger;
@@ -48,15 +52,25 @@ internal sealed class GatewayDirectory : IFrameHandler
 
     /// <summary>
     /// Who a cluster-wide query must reach: every open link, plus the addresses some register lists but this
-    /// process has no link to (those are reported as missing, never silently skipped).
+    /// process has no link to, and gateways whose link broke without a goodbye within the missing-gateway window
+    /// (those are reported as missing, never silently skipped).
     /// </summary>
     public (GatewayLink[] Links, List<string> Unreachable) Targets()
     {
         GatewayLink[] links = Links;
         var unreachable = new List<string>();
+        long now = Environment.TickCount64;
         lock (_gate)
         {
             var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach ((string address, long until) in _lostUntil)
+            {
+                if (until > now && seen.Add(address))
+                {
+                    unreachable.Add(address);
+                }
+            }
+
             foreach (List<GatewayInfo> list in _listsByRegister.Values)
             {
                 foreach (GatewayInfo gateway in list)
@@ -168,6 +182,7 @@ internal sealed class GatewayDirectory : IFrameHandler
         {
             var link = new GatewayLink(connection, endpoint, ClientId.GatewayKey(endpoint), _events);
             connection.Tag = link;
+            _lostUntil.TryRemove(address, out _);
             Add(link);
             try
             {
@@ -175,6 +190,13 @@ internal sealed class GatewayDirectory : IFrameHandler
             }
             finally
             {
+                if (!link.LeftGracefully && !_stopping.IsCancellationRequested)
+                {
+                    // Crashed or cut off: its clients may still be connected to it, so queries report it as
+                    // missing for a while instead of silently answering without it.
+                    _lostUntil[address] = Environment.TickCount64 + (long)_missingWindow.TotalMilliseconds;
+                }
+
                 Remove(link);
                 link.FailAll();
             }

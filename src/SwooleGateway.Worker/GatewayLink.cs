@@ -47,6 +47,9 @@ internal sealed class GatewayLink : IFrameHandler
 
     public bool IsOpen => !Connection.Closing.IsCancellationRequested;
 
+    /// <summary>True when the gateway said it is shutting down on purpose before its link closed.</summary>
+    public bool LeftGracefully { get; private set; }
+
     public uint NextRequestId()
     {
         uint id;
@@ -133,6 +136,11 @@ internal sealed class GatewayLink : IFrameHandler
 
                 return;
             }
+
+            case MessageKind.GatewayLeaving:
+                LeftGracefully = true;
+                RegisterProtocol.SkipRest(ref reader, fieldCount);
+                return;
 
             case MessageKind.ClientConnect or MessageKind.ClientMessage or MessageKind.ClientClose when _events is not null:
                 _events.OnEvent(this, kind, fieldCount, ref reader);

@@ -32,7 +32,7 @@ public sealed partial class WorkerService : BackgroundService
         options.Value.Validate();
         string nodeId = _workerOptions.Name ?? $"worker-{Environment.MachineName}-{Environment.ProcessId}-{Random.Shared.Next(0x10000):x4}";
         _dispatcher = new EventDispatcher(handler, logger);
-        _directory = new GatewayDirectory(sockets, options.Value, logger, Role, nodeId, _dispatcher);
+        _directory = new GatewayDirectory(sockets, options.Value, logger, Role, nodeId, _dispatcher, _workerOptions.MissingGatewayWindow);
         Api = new GatewayApi(_directory, _workerOptions);
         handler.Gateway = Api;
     }

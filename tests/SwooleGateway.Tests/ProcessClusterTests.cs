@@ -139,6 +139,60 @@ public sealed class ProcessClusterTests
         Assert.That(register.HasExited || gateway.HasExited || worker.HasExited, Is.False, "nobody crashed");
     }
 
+    [Test]
+    public async Task A_query_while_one_of_two_gateways_is_killed_or_frozen_returns_within_its_timeout_and_names_it()
+    {
+        RoleProcess register = StartRegister("127.0.0.1:0");
+        IPEndPoint registerEndPoint = await register.WaitForEndPoint("Register listening on ");
+        RoleProcess gateway1 = StartGateway(registerEndPoint);
+        RoleProcess gateway2 = StartGateway(registerEndPoint);
+        IPEndPoint internal1 = await gateway1.WaitForEndPoint("advertised as ");
+        IPEndPoint internal2 = await gateway2.WaitForEndPoint("advertised as ");
+        IPEndPoint ws1 = await gateway1.WaitForEndPoint("Listener ws (websocket) on ");
+        IPEndPoint ws2 = await gateway2.WaitForEndPoint("Listener ws (websocket) on ");
+        RoleProcess worker = StartWorker(registerEndPoint);
+        await worker.WaitForOutput("Connected to gateway");
+
+        await using var client = new SwooleGateway.Worker.GatewayClient(
+            new SwooleGateway.Options.SwooleGatewayOptions { Secret = Secret, Registers = [registerEndPoint.ToString()] },
+            new SwooleGateway.Worker.WorkerOptions { CallTimeout = TimeSpan.FromSeconds(2) });
+        await client.StartAsync(CancellationToken.None);
+        await TimeoutExtensions.WaitUntil(() => client.GatewayCount == 2, "the client to link both gateways");
+        await using WsTestClient c1 = await WsTestClient.ConnectAsync(ws1);
+        await using WsTestClient c2 = await WsTestClient.ConnectAsync(ws2);
+        await TimeoutExtensions.WaitUntilAsync(async () => await client.Api.GetClientCount() == 2, "both clients to count");
+
+        // Frozen (SIGSTOP): the link stays up but nothing answers.
+        Signal(gateway1, "STOP");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var frozen = Assert.ThrowsAsync<SwooleGateway.Worker.IncompleteResultException>(() => client.Api.GetClientCount())!;
+        Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(4)));
+        Assert.That(frozen.MissingGateways, Is.EqualTo(new[] { internal1.ToString() }));
+        Assert.That(frozen.PartialResult, Is.EqualTo(new List<int> { 1 }));
+        Signal(gateway1, "CONT");
+        Assert.That(await client.Api.GetClientCount(), Is.EqualTo(2), "answers again once it runs");
+
+        // Killed: the link breaks; the gateway is reported missing, not silently left out.
+        gateway2.Kill();
+        clock.Restart();
+        var killed = Assert.ThrowsAsync<SwooleGateway.Worker.IncompleteResultException>(() => client.Api.GetClientCount())!;
+        Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(4)));
+        Assert.That(killed.MissingGateways, Is.EqualTo(new[] { internal2.ToString() }));
+        Assert.That(killed.PartialResult, Is.EqualTo(new List<int> { 1 }));
+    }
+
+    private static void Signal(RoleProcess process, string signal)
+    {
+        using var kill = System.Diagnostics.Process.Start("kill", [$"-{signal}", process.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit(5000);
+    }
+
+    private RoleProcess StartGateway(IPEndPoint register) => Start("SwooleGateway.Gateway",
+        $"--SwooleGateway:Registers:0={register}",
+        "--SwooleGateway:Gateway:Internal=127.0.0.1:0",
+        "--SwooleGateway:Gateway:Listeners:0:Name=ws", "--SwooleGateway:Gateway:Listeners:0:Protocol=WebSocket", "--SwooleGateway:Gateway:Listeners:0:Endpoint=127.0.0.1:0",
+        "--SwooleGateway:Gateway:Listeners:1:Name=tcp", "--SwooleGateway:Gateway:Listeners:1:Protocol=Tcp", "--SwooleGateway:Gateway:Listeners:1:Endpoint=127.0.0.1:0");
+
     private RoleProcess StartRegister(string listen) => Start("SwooleGateway.Register", $"--SwooleGateway:Register:Listen={listen}");
 
     private RoleProcess StartWorker(IPEndPoint register) => Start("SwooleGateway.Samples.Echo", $"--SwooleGateway:Registers:0={register}");

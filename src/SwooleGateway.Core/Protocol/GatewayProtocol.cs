@@ -18,6 +18,10 @@ namespace SwooleGateway.Protocol;
 /// <code>
 /// WorkerDraining [40]   the worker is stopping: send it no new events; it finishes what it has.
 /// </code>
+/// Control, gateway → worker/client:
+/// <code>
+/// GatewayLeaving [41]   the gateway is shutting down on purpose: do not report it as missing once its link closes.
+/// </code>
 /// Commands, worker → gateway, and replies:
 /// <code>
 /// Command [48, requestId:uint, op:uint, args...]   requestId 0 = no reply wanted

@@ -21,8 +21,9 @@ internal enum MessageKind : uint
     ClientMessage = 33,
     ClientClose = 34,
 
-    // Worker -> gateway control.
-    WorkerDraining = 40,
+    // Control.
+    WorkerDraining = 40,   // worker -> gateway: send me no new events
+    GatewayLeaving = 41,   // gateway -> worker/client: shutting down on purpose (not a crash)
 
     // Worker -> gateway commands and their replies.
     Command = 48,

@@ -18,6 +18,8 @@ public sealed partial class RoleProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int Pid { get; private set; }
+
     public string Output => string.Join('\n', _output);
 
     /// <summary>Starts <paramref name="assembly"/> (a dll next to the test assembly) with <paramref name="args"/>.</summary>
@@ -47,6 +49,7 @@ public sealed partial class RoleProcess : IDisposable
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
+        role.Pid = process.Id;
         role.Name = $"{assembly} (pid {process.Id})";
         return role;
     }

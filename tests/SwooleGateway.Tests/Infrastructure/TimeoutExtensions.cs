@@ -29,4 +29,36 @@ public static class TimeoutExtensions
             }
         }
     }
+
+    /// <summary>Polls an asynchronous condition (exceptions count as "not yet") until it holds or the timeout passes.</summary>
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? Default);
+        while (true)
+        {
+            try
+            {
+                if (await condition().WaitAsync(cts.Token))
+                {
+                    return;
+                }
+            }
+            catch (Exception) when (!cts.IsCancellationRequested)
+            {
+            }
+            catch (OperationCanceledException)
+            {
+                Assert.Fail($"Timed out waiting for: {what}");
+            }
+
+            try
+            {
+                await Task.Delay(50, cts.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                Assert.Fail($"Timed out waiting for: {what}");
+            }
+        }
+    }
 }
