@@ -94,12 +94,69 @@ public sealed partial class EchoHandler(ILogger<EchoHandler> logger) : GatewayEv
                 break;
             }
 
+            case "session":
+                await Gateway.SendToClient(clientId, "session:" + Format(await Gateway.GetSession(clientId)));
+                break;
+            case "del":
+                await Gateway.DeleteSession(clientId);
+                await Gateway.SendToClient(clientId, "ok:del");
+                break;
+            case "info":
+            {
+                ClientInfo? info = await Gateway.GetClientInfo(clientId);
+                await Gateway.SendToClient(clientId, info is null ? "info:gone" : string.Create(CultureInfo.InvariantCulture,
+                    $"info:ip={info.RemoteAddress};port={info.RemotePort};uid={info.Uid};groups={string.Join(',', info.Groups ?? [])};transport={info.Transport};listener={info.Listener};in={info.MessagesIn};out={info.MessagesOut}"));
+                break;
+            }
+
+            case "clients":
+                await Gateway.SendToClient(clientId, "clients:" + await Join(Gateway.GetClientList()));
+                break;
+            case "groupclients" when argument.Length > 0:
+                await Gateway.SendToClient(clientId, $"groupclients:{argument}:" + await Join(Gateway.GetClientListByGroup(argument)));
+                break;
+            case "uidclients" when argument.Length > 0:
+                await Gateway.SendToClient(clientId, $"uidclients:{argument}:" + await Join(Gateway.GetClientListByUid(argument)));
+                break;
+            case "uids":
+                await Gateway.SendToClient(clientId, "uids:" + await Join(Gateway.GetUidList()));
+                break;
+            case "groups":
+                await Gateway.SendToClient(clientId, "groups:" + await Join(Gateway.GetGroupList()));
+                break;
+            case "uidcount":
+                await Gateway.SendToClient(clientId, "uidcount:" + (await Gateway.GetUidCount()).ToString(CultureInfo.InvariantCulture));
+                break;
+            case "groupuidcount" when argument.Length > 0:
+                await Gateway.SendToClient(clientId, $"groupuidcount:{argument}:{(await Gateway.GetUidCountByGroup(argument)).ToString(CultureInfo.InvariantCulture)}");
+                break;
+            case "groupsessions" when argument.Length > 0:
+            {
+                var parts = new List<string>();
+                await foreach ((string member, IReadOnlyDictionary<string, object?>? memberSession) in Gateway.GetSessionsByGroup(argument))
+                {
+                    parts.Add($"{member}={Format(memberSession)}");
+                }
+
+                await Gateway.SendToClient(clientId, $"groupsessions:{argument}:" + string.Join(';', parts));
+                break;
+            }
+
+            case "ungroup" when argument.Length > 0:
+                await Gateway.Ungroup(argument);
+                await Gateway.SendToClient(clientId, "ok:ungroup:" + argument);
+                break;
+            case "sendto" when TrySplit(argument, out string target, out string message):
+                await Gateway.SendToClient(target, message);
+                break;
+            case "kick" when argument.Length > 0:
+                await Gateway.CloseClient(argument, lastMessage: Encoding.UTF8.GetBytes("kicked"));
+                break;
             case "close":
-                await Gateway.SendToClient(clientId, "bye");
-                await Gateway.CloseClient(clientId);
+                await Gateway.CloseClient(clientId, lastMessage: "bye"u8.ToArray());
                 break;
             default:
-                await Gateway.SendToClient(clientId, "error:unknown command (try echo:, bcast:, me, uid:, touid:, join:, togroup:, count, set:, get:, close)");
+                await Gateway.SendToClient(clientId, "error:unknown command (see the sample's README: echo:, bcast:, me, uid:, touid:, join:, togroup:, count, set:, get:, info, clients, close, ...)");
                 break;
         }
     }
@@ -108,6 +165,27 @@ public sealed partial class EchoHandler(ILogger<EchoHandler> logger) : GatewayEv
     {
         Log.Closed(logger, clientId, info.Uid, string.Join(',', info.Groups));
         return ValueTask.CompletedTask;
+    }
+
+    private static string Format(IReadOnlyDictionary<string, object?>? session) =>
+        session is null ? "(none)" : "{" + string.Join(',', session.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => $"{e.Key}={e.Value}")) + "}";
+
+    /// <summary>Up to 100 items, comma-separated, then ",..." when there were more.</summary>
+    private static async Task<string> Join(IAsyncEnumerable<string> items)
+    {
+        var list = new List<string>();
+        await foreach (string item in items)
+        {
+            if (list.Count == 100)
+            {
+                list.Add("...");
+                break;
+            }
+
+            list.Add(item);
+        }
+
+        return string.Join(',', list);
     }
 
     private static bool TrySplit(string argument, out string target, out string message)

@@ -195,6 +195,60 @@ public sealed class EndToEndTests
         Assert.That(await a.ReceiveAsync(), Is.EqualTo("direct"), "the excluded client got nothing before its direct message");
     }
 
+    [Test]
+    public async Task The_sample_command_language_covers_queries_sessions_and_lists()
+    {
+        await using WsTestClient a = await WsTestClient.ConnectAsync(_cluster.WebSocketEndPoint);
+        using TcpTestClient b = await TcpTestClient.ConnectAsync(_cluster.TcpEndPoint);
+        await a.SendAsync("me");
+        string aId = (await a.ReceiveAsync())!["me:".Length..];
+        await b.SendAsync("me");
+        string bId = (await b.ReceiveAsync())!["me:".Length..];
+
+        await a.SendAsync("uid:ann");
+        await a.ReceiveUntilAsync("ok:uid:ann");
+        await a.SendAsync("join:g");
+        await a.ReceiveUntilAsync("ok:join:g");
+        await b.SendAsync("join:g");
+        await b.ReceiveUntilAsync("ok:join:g");
+        await a.SendAsync("set:k=v");
+        await a.ReceiveUntilAsync("ok:set:k");
+
+        await a.SendAsync("session");
+        Assert.That(await a.ReceiveAsync(), Is.EqualTo("session:{k=v}"));
+        await a.SendAsync("clients");
+        Assert.That((await a.ReceiveAsync())!["clients:".Length..].Split(','), Is.EquivalentTo(new[] { aId, bId }));
+        await a.SendAsync("groupclients:g");
+        Assert.That((await a.ReceiveAsync())!["groupclients:g:".Length..].Split(','), Is.EquivalentTo(new[] { aId, bId }));
+        await a.SendAsync("uidclients:ann");
+        Assert.That(await a.ReceiveAsync(), Is.EqualTo("uidclients:ann:" + aId));
+        await a.SendAsync("uids");
+        Assert.That(await a.ReceiveAsync(), Is.EqualTo("uids:ann"));
+        await a.SendAsync("groups");
+        Assert.That(await a.ReceiveAsync(), Is.EqualTo("groups:g"));
+        await a.SendAsync("uidcount");
+        Assert.That(await a.ReceiveAsync(), Is.EqualTo("uidcount:1"));
+        await a.SendAsync("groupuidcount:g");
+        Assert.That(await a.ReceiveAsync(), Is.EqualTo("groupuidcount:g:1"));
+        await a.SendAsync("groupsessions:g");
+        Assert.That((await a.ReceiveAsync())!["groupsessions:g:".Length..].Split(';'), Is.EquivalentTo(new[] { $"{aId}={{k=v}}", $"{bId}=(none)" }));
+        await a.SendAsync("info");
+        Assert.That(await a.ReceiveAsync(), Does.StartWith("info:ip=127.0.0.1;port=").And.Contain(";uid=ann;groups=g;transport=websocket;listener=ws;"));
+        await a.SendAsync("del");
+        await a.ReceiveUntilAsync("ok:del");
+        await a.SendAsync("get:k");
+        Assert.That(await a.ReceiveAsync(), Is.EqualTo("session:k=(none)"));
+        await a.SendAsync("sendto:" + bId + ":psst");
+        Assert.That(await b.ReceiveAsync(), Is.EqualTo("psst"));
+        await a.SendAsync("ungroup:g");
+        await a.ReceiveUntilAsync("ok:ungroup:g");
+        await a.SendAsync("groupcount:g");
+        Assert.That(await a.ReceiveAsync(), Is.EqualTo("groupcount:g:0"));
+        await a.SendAsync("kick:" + bId);
+        Assert.That(await b.ReceiveAsync(), Is.EqualTo("kicked"));
+        Assert.That(await b.ReceiveAsync(), Is.Null);
+    }
+
     private Task WaitForClients(int count) =>
         TimeoutExtensions.WaitUntil(() => _cluster.Gateway.ClientCount == count, $"{count} clients on the gateway");
 }
