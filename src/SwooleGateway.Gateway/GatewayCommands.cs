@@ -28,3 +28,9 @@ public sealed class GatewayCommandOptions
 {
     public Dictionary<string, GatewayCommandHandler> Handlers { get; } = new(StringComparer.Ordinal);
 }
+
+/// <summary>Custom TCP framers by name (<c>AddSwooleGatewayFramer</c>).</summary>
+public sealed class GatewayFramerOptions
+{
+    public Dictionary<string, Func<Framing.IClientFramer>> Framers { get; } = new(StringComparer.Ordinal);
+}

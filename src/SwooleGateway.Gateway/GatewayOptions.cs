@@ -47,6 +47,22 @@ public enum ListenerProtocol
     Tcp,
 }
 
+/// <summary>How a TCP listener cuts the stream into messages.</summary>
+public enum TcpFraming
+{
+    /// <summary>Each message ends with <see cref="ListenerOptions.Delimiter"/>.</summary>
+    Delimiter,
+
+    /// <summary>Each message starts with its length (<see cref="ListenerOptions.LengthSize"/> bytes).</summary>
+    LengthPrefixed,
+
+    /// <summary>Each read is a message; outbound bytes go as they are.</summary>
+    Raw,
+
+    /// <summary>A framer registered with <c>AddSwooleGatewayFramer</c>, named by <see cref="ListenerOptions.Framer"/>.</summary>
+    Custom,
+}
+
 /// <summary>One client listener.</summary>
 public sealed class ListenerOptions
 {
@@ -61,8 +77,23 @@ public sealed class ListenerOptions
     /// <summary>WebSocket: the only request path accepted (for example <c>/ws</c>); null accepts any path.</summary>
     public string? Path { get; set; }
 
-    /// <summary>TCP: the delimiter that ends each message, as text with escapes (<c>\n</c>, <c>\r\n</c>). Default <c>\n</c>.</summary>
+    /// <summary>TCP: how the stream is cut into messages. Default <see cref="TcpFraming.Delimiter"/>.</summary>
+    public TcpFraming Framing { get; set; } = TcpFraming.Delimiter;
+
+    /// <summary>TCP, Delimiter: the delimiter that ends each message, as text with escapes (<c>\n</c>, <c>\r\n</c>). Default <c>\n</c>.</summary>
     public string Delimiter { get; set; } = "\\n";
+
+    /// <summary>TCP, LengthPrefixed: bytes of the length prefix, 1, 2 or 4. Default 4.</summary>
+    public int LengthSize { get; set; } = 4;
+
+    /// <summary>TCP, LengthPrefixed: big-endian (network order) length. Default true.</summary>
+    public bool LengthBigEndian { get; set; } = true;
+
+    /// <summary>TCP, LengthPrefixed: the length counts the prefix itself (GatewayWorker's Frame protocol does). Default false.</summary>
+    public bool LengthIncludesHeader { get; set; }
+
+    /// <summary>TCP, Custom: the name a framer was registered under with <c>AddSwooleGatewayFramer</c>.</summary>
+    public string? Framer { get; set; }
 
     public string DisplayName => Name ?? Protocol.ToString().ToLowerInvariant();
 

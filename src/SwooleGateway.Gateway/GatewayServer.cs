@@ -27,6 +27,7 @@ public sealed partial class GatewayServer : BackgroundService, IFrameHandler, IC
     private readonly SocketTransport _sockets;
     private readonly ILogger<GatewayServer> _logger;
     private readonly IReadOnlyDictionary<string, GatewayCommandHandler> _commands;
+    private readonly IReadOnlyDictionary<string, Func<Framing.IClientFramer>> _framers;
     private readonly ClientStore _store = new();
     private readonly WorkerPool _workers = new();
     private readonly ConcurrentDictionary<WorkerLink, byte> _links = new();
@@ -39,8 +40,9 @@ public sealed partial class GatewayServer : BackgroundService, IFrameHandler, IC
     private int _noWorkerWarned;
 
     public GatewayServer(IOptions<SwooleGatewayOptions> options, IOptions<GatewayOptions> gatewayOptions, SocketTransport sockets, ILogger<GatewayServer> logger,
-        IOptions<GatewayCommandOptions>? commands = null)
+        IOptions<GatewayCommandOptions>? commands = null, IOptions<GatewayFramerOptions>? framers = null)
     {
+        _framers = framers?.Value.Framers ?? new Dictionary<string, Func<Framing.IClientFramer>>();
         _commands = commands?.Value.Handlers ?? new Dictionary<string, GatewayCommandHandler>();
         _options = options.Value;
         _gatewayOptions = gatewayOptions.Value;
@@ -86,7 +88,7 @@ public sealed partial class GatewayServer : BackgroundService, IFrameHandler, IC
                 ClientListener listener = lo.Protocol switch
                 {
                     ListenerProtocol.WebSocket => new WebSocketListener(lo, _gatewayOptions),
-                    ListenerProtocol.Tcp => new TcpDelimiterListener(lo, _gatewayOptions),
+                    ListenerProtocol.Tcp => CreateTcpListener(lo),
                     _ => throw new InvalidOperationException($"Listener {lo.DisplayName}: unknown protocol {lo.Protocol}."),
                 };
                 IConnectionListener bound = await _sockets.BindAsync(EndpointParser.ParseListen(lo.Endpoint), stoppingToken).ConfigureAwait(false);
@@ -114,6 +116,26 @@ public sealed partial class GatewayServer : BackgroundService, IFrameHandler, IC
         using (stoppingToken.Register(CloseAllClients))
         {
             await Task.WhenAll(loops).ConfigureAwait(false);
+        }
+    }
+
+    private TcpFramedListener CreateTcpListener(ListenerOptions lo)
+    {
+        switch (lo.Framing)
+        {
+            case TcpFraming.Delimiter:
+                byte[] delimiter = lo.DelimiterBytes();
+                return new TcpFramedListener(lo, _gatewayOptions, () => new Framing.DelimiterFramer(delimiter), statelessFramer: true);
+            case TcpFraming.LengthPrefixed:
+                var prefix = new Framing.LengthPrefixFramer(lo.LengthSize, lo.LengthBigEndian, lo.LengthIncludesHeader);
+                return new TcpFramedListener(lo, _gatewayOptions, () => prefix, statelessFramer: true);
+            case TcpFraming.Raw:
+                return new TcpFramedListener(lo, _gatewayOptions, static () => new Framing.RawFramer(), statelessFramer: true);
+            case TcpFraming.Custom when lo.Framer is not null && _framers.TryGetValue(lo.Framer, out Func<Framing.IClientFramer>? factory):
+                return new TcpFramedListener(lo, _gatewayOptions, factory, statelessFramer: false);
+            default:
+                throw new InvalidOperationException(
+                    $"Listener {lo.DisplayName}: Framing {lo.Framing} needs Framer set to a name registered with AddSwooleGatewayFramer (got '{lo.Framer}').");
         }
     }
 

@@ -16,8 +16,18 @@ public static class GatewayServiceCollectionExtensions
         }
 
         services.AddOptions<GatewayCommandOptions>();
+        services.AddOptions<GatewayFramerOptions>();
         services.AddSingleton<GatewayServer>();
         services.AddHostedService(sp => sp.GetRequiredService<GatewayServer>());
+        return services;
+    }
+
+    /// <summary>Registers a custom TCP framer; a listener uses it with <c>"Framing": "Custom", "Framer": name</c>. The factory runs once per connection.</summary>
+    public static IServiceCollection AddSwooleGatewayFramer(this IServiceCollection services, string name, Func<Framing.IClientFramer> factory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(factory);
+        services.Configure<GatewayFramerOptions>(o => o.Framers[name] = factory);
         return services;
     }
 

@@ -1,4 +1,6 @@
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using SwooleGateway.Gateway;
 using SwooleGateway.Tests.Infrastructure;
 
 namespace SwooleGateway.Tests;
@@ -10,14 +12,28 @@ public sealed class TcpListenerTests
     private TestCluster _cluster = null!;
 
     [OneTimeSetUp]
-    public async Task SetUp() => _cluster = await TestCluster.StartAsync(gatewaySettings: new()
+    public async Task SetUp() => _cluster = await TestCluster.StartAsync<EchoSample.EchoHandler>(gatewaySettings: new()
     {
+        ["SwooleGateway:Gateway:Listeners:3:Name"] = "len4",
+        ["SwooleGateway:Gateway:Listeners:3:Protocol"] = "Tcp",
+        ["SwooleGateway:Gateway:Listeners:3:Endpoint"] = "127.0.0.1:0",
+        ["SwooleGateway:Gateway:Listeners:3:Framing"] = "LengthPrefixed",
+        ["SwooleGateway:Gateway:Listeners:3:LengthIncludesHeader"] = "true",
+        ["SwooleGateway:Gateway:Listeners:4:Name"] = "raw",
+        ["SwooleGateway:Gateway:Listeners:4:Protocol"] = "Tcp",
+        ["SwooleGateway:Gateway:Listeners:4:Endpoint"] = "127.0.0.1:0",
+        ["SwooleGateway:Gateway:Listeners:4:Framing"] = "Raw",
+        ["SwooleGateway:Gateway:Listeners:5:Name"] = "custom",
+        ["SwooleGateway:Gateway:Listeners:5:Protocol"] = "Tcp",
+        ["SwooleGateway:Gateway:Listeners:5:Endpoint"] = "127.0.0.1:0",
+        ["SwooleGateway:Gateway:Listeners:5:Framing"] = "Custom",
+        ["SwooleGateway:Gateway:Listeners:5:Framer"] = "semicolon",
         ["SwooleGateway:Gateway:MaxFrameSize"] = "1024",
         ["SwooleGateway:Gateway:Listeners:2:Name"] = "crlf",
         ["SwooleGateway:Gateway:Listeners:2:Protocol"] = "Tcp",
         ["SwooleGateway:Gateway:Listeners:2:Endpoint"] = "127.0.0.1:0",
         ["SwooleGateway:Gateway:Listeners:2:Delimiter"] = "\\r\\n",
-    });
+    }, gatewayServices: s => s.AddSwooleGatewayFramer("semicolon", () => new SwooleGateway.Gateway.Framing.DelimiterFramer(";"u8.ToArray())));
 
     [OneTimeTearDown]
     public async Task TearDown() => await _cluster.DisposeAsync();
@@ -43,6 +59,49 @@ public sealed class TcpListenerTests
         var received = new byte[expected.Length];
         await client.Stream.ReadExactlyAsync(received).AsTask().DefaultTimeout();
         Assert.That(Encoding.UTF8.GetString(received), Is.EqualTo(Encoding.UTF8.GetString(expected)));
+    }
+
+    [Test]
+    public async Task Length_prefixed_listener_frames_both_ways_across_split_writes()
+    {
+        using TcpTestClient client = await TcpTestClient.ConnectAsync(_cluster.Gateway.ListenerEndPoints["len4"]);
+        byte[] one = [0, 0, 0, 4 + 6, .. "echo:1"u8];
+        byte[] two = [0, 0, 0, 4 + 6, .. "echo:2"u8];
+        await client.SendRawAsync([.. one[..3]]);
+        await client.SendRawAsync([.. one[3..], .. two[..5]]);
+        await client.SendRawAsync([.. two[5..]]);
+        var received = new byte[one.Length + two.Length];
+        await client.Stream.ReadExactlyAsync(received).AsTask().DefaultTimeout();
+        Assert.That(received, Is.EqualTo(one.Concat(two).ToArray()), "replies carry the same 4-byte inclusive prefix");
+    }
+
+    [Test]
+    public async Task Length_prefixed_listener_refuses_an_oversized_announcement_from_the_header()
+    {
+        using TcpTestClient client = await TcpTestClient.ConnectAsync(_cluster.Gateway.ListenerEndPoints["len4"]);
+        await client.SendRawAsync([0x7F, 0, 0, 0]);
+        Assert.That(await client.ReceiveAsync(), Is.Null);
+        await _cluster.Logs.WaitFor("exceeds MaxFrameSize");
+    }
+
+    [Test]
+    public async Task Raw_listener_passes_bytes_as_they_come()
+    {
+        using TcpTestClient client = await TcpTestClient.ConnectAsync(_cluster.Gateway.ListenerEndPoints["raw"]);
+        await client.SendRawAsync("echo:raw bytes"u8.ToArray());
+        var received = new byte["echo:raw bytes".Length];
+        await client.Stream.ReadExactlyAsync(received).AsTask().DefaultTimeout();
+        Assert.That(Encoding.UTF8.GetString(received), Is.EqualTo("echo:raw bytes"));
+    }
+
+    [Test]
+    public async Task A_custom_framer_plugs_in_by_name()
+    {
+        using TcpTestClient client = await TcpTestClient.ConnectAsync(_cluster.Gateway.ListenerEndPoints["custom"]);
+        await client.SendRawAsync("echo:a;echo:b;"u8.ToArray());
+        var received = new byte["echo:a;echo:b;".Length];
+        await client.Stream.ReadExactlyAsync(received).AsTask().DefaultTimeout();
+        Assert.That(Encoding.UTF8.GetString(received), Is.EqualTo("echo:a;echo:b;"));
     }
 
     [Test]

@@ -210,4 +210,7 @@ internal enum WriteResult
 
     /// <summary>Rejected: the connection is closing.</summary>
     Closed,
+
+    /// <summary>Rejected by the framing (the message cannot be framed for this connection).</summary>
+    Rejected,
 }

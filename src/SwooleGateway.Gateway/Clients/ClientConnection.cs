@@ -59,6 +59,9 @@ internal sealed class ClientConnection
     /// <summary>Session version last sent to <see cref="Worker"/>; -1 = none.</summary>
     public long SessionSentVersion { get; set; } = -1;
 
+    // --- protocol state (read loop only): a custom framer per connection ---
+    public object? ProtocolState { get; set; }
+
     // --- WebSocket reassembly (read loop only) ---
     public PooledBufferWriter? Fragments { get; set; }
 

@@ -1,0 +1,66 @@
+using System.Buffers;
+using SwooleGateway.Gateway.Framing;
+using SwooleGateway.Transport;
+
+namespace SwooleGateway.Gateway.Clients;
+
+/// <summary>Raw TCP cut into messages by the listener's <see cref="IClientFramer"/> (delimiter, length prefix, raw or custom).</summary>
+internal sealed class TcpFramedListener : ClientListener
+{
+    private readonly Func<IClientFramer> _framerFactory;
+    private readonly IClientFramer? _shared;
+
+    public TcpFramedListener(ListenerOptions options, GatewayOptions gateway, Func<IClientFramer> framerFactory, bool statelessFramer)
+        : base(options, gateway)
+    {
+        _framerFactory = framerFactory;
+        _shared = statelessFramer ? framerFactory() : null; // built-in framers keep no per-connection state
+    }
+
+    public override string Transport => "tcp";
+
+    public override Task<(WebSocketHandshake.Request? Request, string? Error)> HandshakeAsync(ClientConnection connection, CancellationToken cancellationToken) =>
+        Task.FromResult<(WebSocketHandshake.Request?, string?)>((null, null));
+
+    public IClientFramer FramerOf(ClientConnection connection) => _shared ?? (IClientFramer)(connection.ProtocolState ??= _framerFactory());
+
+    public override ParseResult Parse(ClientConnection connection, ref ReadOnlySequence<byte> buffer, IClientMessageSink sink)
+    {
+        IClientFramer framer = FramerOf(connection);
+        while (true)
+        {
+            switch (framer.TryRead(ref buffer, Gateway.MaxFrameSize, out ReadOnlySequence<byte> message, out string? error))
+            {
+                case FramerStatus.Message:
+                    sink.OnClientMessage(connection, message, text: false);
+                    if (connection.IsClosing)
+                    {
+                        return ParseResult.Continue;
+                    }
+
+                    break;
+                case FramerStatus.NeedMoreData:
+                    return ParseResult.Continue;
+                default:
+                    return ParseResult.Error(1009, error ?? "invalid frame");
+            }
+        }
+    }
+
+    public override WriteResult Send(ClientConnection connection, in ReadOnlySequence<byte> payload, bool text)
+    {
+        IClientFramer framer = FramerOf(connection);
+        Span<byte> header = stackalloc byte[16];
+        int n;
+        try
+        {
+            n = framer.WriteHeader(header, payload.Length);
+        }
+        catch (InvalidOperationException)
+        {
+            return WriteResult.Rejected; // does not fit this framing (for example 300 bytes with a 1-byte prefix)
+        }
+
+        return connection.Writer.TryWrite(header[..n], payload, framer.Trailer);
+    }
+}
