@@ -16,6 +16,10 @@ internal static class GatewayMetrics
     public static readonly Counter<long> SlowClientsClosed = s_meter.CreateCounter<long>("swoolegateway.gateway.slow_clients_closed", "{connection}", "Clients closed because their outbound queue was full");
     public static readonly Counter<long> ClientErrors = s_meter.CreateCounter<long>("swoolegateway.gateway.client_protocol_errors", "{connection}", "Clients closed for bad input");
 
+    public static readonly Counter<long> SlowClientDrops = s_meter.CreateCounter<long>("swoolegateway.gateway.slow_client_drops", "{message}", "Messages dropped for slow clients (DropNewest/DropOldest)");
+    public static readonly Counter<long> Throttled = s_meter.CreateCounter<long>("swoolegateway.gateway.throttled", "{message}", "Client messages over the per-IP throttle");
+    public static readonly Counter<long> TimedOut = s_meter.CreateCounter<long>("swoolegateway.gateway.timed_out", "{connection}", "Clients closed for idleness or missed pings");
+
     public static void ObserveConnections(Func<int> connections, Func<int> workers)
     {
         s_meter.CreateObservableGauge("swoolegateway.gateway.connections", connections, "{connection}", "Open client connections");

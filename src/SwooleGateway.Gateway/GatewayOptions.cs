@@ -32,6 +32,18 @@ public sealed class GatewayOptions
     /// <summary>Most client connections this gateway accepts. Default 1,000,000.</summary>
     public int MaxConnections { get; set; } = 1_000_000;
 
+    /// <summary>
+    /// Most connections from one IP address; 0 = no limit (the default: carrier-grade NAT puts many real users
+    /// behind one address). Changeable while running.
+    /// </summary>
+    public int MaxConnectionsPerIp { get; set; }
+
+    /// <summary>What happens when a client's outbound queue is full (it reads slower than we send). Default Close.</summary>
+    public SlowClientPolicy SlowClientPolicy { get; set; } = SlowClientPolicy.Close;
+
+    /// <summary>Per-IP message throttle (the seed's token refill). Off by default. Changeable while running.</summary>
+    public ThrottleOptions Throttle { get; set; } = new();
+
     public static IReadOnlyList<ListenerOptions> DefaultListeners { get; } =
     [
         new ListenerOptions { Name = "ws", Protocol = ListenerProtocol.WebSocket, Endpoint = "127.0.0.1:7272" },
@@ -45,6 +57,46 @@ public enum ListenerProtocol
 {
     WebSocket,
     Tcp,
+}
+
+/// <summary>What the gateway does with a client whose outbound queue (<see cref="GatewayOptions.MaxPendingBytesPerClient"/>) is full.</summary>
+public enum SlowClientPolicy
+{
+    /// <summary>Close it: it reconnects and resynchronises, nothing is silently lost.</summary>
+    Close,
+
+    /// <summary>Drop the message that does not fit.</summary>
+    DropNewest,
+
+    /// <summary>Drop the oldest queued messages to make room (latest state wins: telemetry, game state).</summary>
+    DropOldest,
+}
+
+/// <summary>
+/// Per-IP token bucket: every <see cref="RefillInterval"/> an IP gets <see cref="TokensPerInterval"/> tokens (up to
+/// that many banked); each client message takes one. When none is left, <see cref="Action"/> applies.
+/// </summary>
+public sealed class ThrottleOptions
+{
+    /// <summary>Messages per interval per IP; 0 = throttle off (default).</summary>
+    public int TokensPerInterval { get; set; }
+
+    /// <summary>Default 1 s.</summary>
+    public TimeSpan RefillInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    public ThrottleAction Action { get; set; } = ThrottleAction.Drop;
+}
+
+public enum ThrottleAction
+{
+    /// <summary>Drop the message (the client stays connected).</summary>
+    Drop,
+
+    /// <summary>Close the client that sent it.</summary>
+    Close,
+
+    /// <summary>Close every client of that IP.</summary>
+    CloseAllFromIp,
 }
 
 /// <summary>How a TCP listener cuts the stream into messages.</summary>
@@ -77,6 +129,27 @@ public sealed class ListenerOptions
     /// <summary>WebSocket: the only request path accepted (for example <c>/ws</c>); null accepts any path.</summary>
     public string? Path { get; set; }
 
+    /// <summary>Close a client from which nothing arrived for this long; zero (default) = never.</summary>
+    public TimeSpan IdleTimeout { get; set; }
+
+    /// <summary>
+    /// Send a ping every interval (WebSocket: a ping frame; TCP: <see cref="PingData"/>, if set); zero (default) = no
+    /// pings. A client from which nothing (a pong counts) arrived for <see cref="MaxMissedPings"/> intervals is closed.
+    /// </summary>
+    public TimeSpan PingInterval { get; set; }
+
+    /// <summary>Intervals without any data from the client before it is closed. Default 2.</summary>
+    public int MaxMissedPings { get; set; } = 2;
+
+    /// <summary>TCP: the application ping payload (framed like any message; escapes as in Delimiter), like GatewayWorker's pingData.</summary>
+    public string? PingData { get; set; }
+
+    /// <summary>WebSocket: subprotocols this listener speaks, in preference order; the first one the client offers is chosen.</summary>
+    public List<string> SubProtocols { get; set; } = [];
+
+    /// <summary>WebSocket: if not empty, only these Origin header values may connect (others get 403).</summary>
+    public List<string> AllowedOrigins { get; set; } = [];
+
     /// <summary>TCP: how the stream is cut into messages. Default <see cref="TcpFraming.Delimiter"/>.</summary>
     public TcpFraming Framing { get; set; } = TcpFraming.Delimiter;
 
@@ -100,13 +173,20 @@ public sealed class ListenerOptions
     /// <summary>The delimiter with escapes resolved, as bytes.</summary>
     public byte[] DelimiterBytes()
     {
-        string text = Delimiter.Replace("\\r", "\r", StringComparison.Ordinal).Replace("\\n", "\n", StringComparison.Ordinal)
-            .Replace("\\t", "\t", StringComparison.Ordinal).Replace("\\0", "\0", StringComparison.Ordinal);
-        if (text.Length == 0)
+        byte[] bytes = Unescape(Delimiter);
+        if (bytes.Length == 0)
         {
             throw new InvalidOperationException($"Listener {DisplayName}: Delimiter must not be empty.");
         }
 
+        return bytes;
+    }
+
+    /// <summary>Text with \r, \n, \t and \0 escapes resolved, as UTF-8.</summary>
+    public static byte[] Unescape(string value)
+    {
+        string text = value.Replace("\\r", "\r", StringComparison.Ordinal).Replace("\\n", "\n", StringComparison.Ordinal)
+            .Replace("\\t", "\t", StringComparison.Ordinal).Replace("\\0", "\0", StringComparison.Ordinal);
         return System.Text.Encoding.UTF8.GetBytes(text);
     }
 }

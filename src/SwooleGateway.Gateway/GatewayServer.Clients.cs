@@ -20,8 +20,26 @@ public sealed partial class GatewayServer
             return;
         }
 
+        IpState? ip = null;
+        if (transport.RemoteEndPoint is System.Net.IPEndPoint remoteIp)
+        {
+            int perIp = Live.MaxConnectionsPerIp;
+            ip = _ips.TryAcquire(remoteIp.Address, perIp);
+            if (ip is null)
+            {
+                GatewayMetrics.ClientErrors.Add(1);
+                Log.ClientRefused(_logger, remote, listener.Name, $"{remoteIp.Address} already has {perIp} connections (MaxConnectionsPerIp)");
+                transport.Abort(new ConnectionAbortedException("too many connections from this IP"));
+                await transport.DisposeAsync().ConfigureAwait(false);
+                return;
+            }
+        }
+
         ulong id = Interlocked.Increment(ref _nextConnectionId);
-        var connection = new ClientConnection(id, ClientId.Encode(_advertised!, id), transport, listener, _gatewayOptions.MaxPendingBytesPerClient);
+        var connection = new ClientConnection(id, ClientId.Encode(_advertised!, id), transport, listener, _gatewayOptions.MaxPendingBytesPerClient, PolicyOf(_gatewayOptions.SlowClientPolicy))
+        {
+            Ip = ip,
+        };
         bool added = false;
         try
         {
@@ -71,6 +89,11 @@ public sealed partial class GatewayServer
             }
             finally
             {
+                if (ip is not null)
+                {
+                    _ips.Release(ip);
+                }
+
                 await TearDownAsync(connection).ConfigureAwait(false);
             }
         }
@@ -84,6 +107,7 @@ public sealed partial class GatewayServer
             ReadResult result = await input.ReadAsync().ConfigureAwait(false);
             ReadOnlySequence<byte> buffer = result.Buffer;
             ParseResult parsed = ParseResult.Continue;
+            Volatile.Write(ref connection.LastReceived, Environment.TickCount64);
             try
             {
                 if (connection.IsClosing)
@@ -177,6 +201,12 @@ public sealed partial class GatewayServer
         GatewayMetrics.BytesIn.Add(payload.Length);
         connection.MessagesIn++;
         connection.BytesIn += payload.Length;
+        if (connection.Ip is { } ip && Live.Throttle is { TokensPerInterval: > 0 } throttle && !IpTable.TryTake(ip, throttle, Environment.TickCount64))
+        {
+            Throttle(connection, ip, throttle);
+            return;
+        }
+
         WorkerLink? worker = Route(connection);
         if (worker is null)
         {
@@ -282,6 +312,14 @@ public sealed partial class GatewayServer
                 Interlocked.Increment(ref connection.MessagesOut);
                 Interlocked.Add(ref connection.BytesOut, payload.Length);
                 return;
+            case Transport.WriteResult.Dropped or Transport.WriteResult.QueuedAfterDroppingOldest:
+                GatewayMetrics.SlowClientDrops.Add(1);
+                if (connection.Writer.TryBeginOverflowEpisode())
+                {
+                    Log.SlowClientDropping(_logger, connection.ClientId, connection.Remote?.ToString() ?? "?", _gatewayOptions.MaxPendingBytesPerClient, _gatewayOptions.SlowClientPolicy);
+                }
+
+                return;
             case Transport.WriteResult.Overflow:
                 GatewayMetrics.SlowClientsClosed.Add(1);
                 Log.SlowClient(_logger, connection.ClientId, connection.Remote?.ToString() ?? "?", _gatewayOptions.MaxPendingBytesPerClient);
@@ -289,6 +327,102 @@ public sealed partial class GatewayServer
                 return;
             default:
                 return;
+        }
+    }
+
+    private static Transport.OverflowPolicy PolicyOf(SlowClientPolicy policy) => policy switch
+    {
+        SlowClientPolicy.DropNewest => Transport.OverflowPolicy.DropNewest,
+        SlowClientPolicy.DropOldest => Transport.OverflowPolicy.DropOldest,
+        _ => Transport.OverflowPolicy.Fail,
+    };
+
+    /// <summary>An IP ran out of throttle tokens: drop the message, close the client, or close every client of the IP.</summary>
+    private void Throttle(ClientConnection connection, IpState ip, ThrottleOptions throttle)
+    {
+        GatewayMetrics.Throttled.Add(1);
+        long now = Environment.TickCount64;
+        if (now - Volatile.Read(ref ip.LastThrottleLog) > 10_000)
+        {
+            Volatile.Write(ref ip.LastThrottleLog, now); // one line per IP per 10 s, not per message
+            Log.Throttled(_logger, ip.Address.ToString(), throttle.TokensPerInterval, throttle.RefillInterval, throttle.Action);
+        }
+
+        switch (throttle.Action)
+        {
+            case ThrottleAction.Close:
+                connection.RequestClose(force: false, "throttled: too many messages", 1008);
+                break;
+            case ThrottleAction.CloseAllFromIp:
+                foreach (KeyValuePair<ulong, ClientConnection> entry in _store.Connections)
+                {
+                    if (entry.Value.Ip == ip)
+                    {
+                        entry.Value.RequestClose(force: false, "throttled: too many messages from this IP", 1008);
+                    }
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>
+    /// One timer for all connections: closes idle clients and clients that missed pings, and sends each listener's pings.
+    /// A scan per tick costs O(connections); ticks are a quarter of the shortest configured interval (0.1 to 1 s).
+    /// </summary>
+    private async Task SuperviseAsync(CancellationToken stopping)
+    {
+        var intervals = _listeners.SelectMany(l => new[] { l.Options.IdleTimeout, l.Options.PingInterval }).Where(t => t > TimeSpan.Zero).ToList();
+        if (intervals.Count == 0)
+        {
+            return;
+        }
+
+        TimeSpan tick = TimeSpan.FromMilliseconds(Math.Clamp(intervals.Min().TotalMilliseconds / 4, 100, 1000));
+        var nextPing = _listeners.ToDictionary(l => l, _ => Environment.TickCount64);
+        var pingDue = new HashSet<ClientListener>();
+        using var timer = new PeriodicTimer(tick);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stopping).ConfigureAwait(false))
+            {
+                long now = Environment.TickCount64;
+                pingDue.Clear();
+                foreach (ClientListener l in _listeners)
+                {
+                    if (l.Options.PingInterval > TimeSpan.Zero && now >= nextPing[l])
+                    {
+                        pingDue.Add(l);
+                        nextPing[l] = now + (long)l.Options.PingInterval.TotalMilliseconds;
+                    }
+                }
+
+                foreach (KeyValuePair<ulong, ClientConnection> entry in _store.Connections)
+                {
+                    ClientConnection c = entry.Value;
+                    ListenerOptions o = c.Listener.Options;
+                    long silent = now - Volatile.Read(ref c.LastReceived);
+                    if (o.IdleTimeout > TimeSpan.Zero && silent > o.IdleTimeout.TotalMilliseconds)
+                    {
+                        GatewayMetrics.TimedOut.Add(1);
+                        Log.ClientTimedOut(_logger, c.ClientId, c.Remote?.ToString() ?? "?", $"nothing received for {silent / 1000.0:0.#} s (IdleTimeout)");
+                        c.RequestClose(force: false, "idle timeout", 1001);
+                    }
+                    else if (o.PingInterval > TimeSpan.Zero && silent > o.PingInterval.TotalMilliseconds * Math.Max(1, o.MaxMissedPings))
+                    {
+                        GatewayMetrics.TimedOut.Add(1);
+                        Log.ClientTimedOut(_logger, c.ClientId, c.Remote?.ToString() ?? "?", $"nothing received for {silent / 1000.0:0.#} s ({o.MaxMissedPings} pings missed)");
+                        c.RequestClose(force: false, "missed pings", 1001);
+                    }
+                    else if (pingDue.Contains(c.Listener) && !c.IsClosing)
+                    {
+                        c.Listener.SendPing(c);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
         }
     }
 }

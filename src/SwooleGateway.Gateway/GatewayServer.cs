@@ -29,6 +29,9 @@ public sealed partial class GatewayServer : BackgroundService, IFrameHandler, IC
     private readonly IReadOnlyDictionary<string, GatewayCommandHandler> _commands;
     private readonly IReadOnlyDictionary<string, Func<Framing.IClientFramer>> _framers;
     private readonly ClientStore _store = new();
+    private readonly IpTable _ips = new();
+    private readonly List<ClientListener> _listeners = [];
+    private readonly IOptionsMonitor<GatewayOptions>? _live;
     private readonly WorkerPool _workers = new();
     private readonly ConcurrentDictionary<WorkerLink, byte> _links = new();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -40,8 +43,9 @@ public sealed partial class GatewayServer : BackgroundService, IFrameHandler, IC
     private int _noWorkerWarned;
 
     public GatewayServer(IOptions<SwooleGatewayOptions> options, IOptions<GatewayOptions> gatewayOptions, SocketTransport sockets, ILogger<GatewayServer> logger,
-        IOptions<GatewayCommandOptions>? commands = null, IOptions<GatewayFramerOptions>? framers = null)
+        IOptions<GatewayCommandOptions>? commands = null, IOptions<GatewayFramerOptions>? framers = null, IOptionsMonitor<GatewayOptions>? live = null)
     {
+        _live = live;
         _framers = framers?.Value.Framers ?? new Dictionary<string, Func<Framing.IClientFramer>>();
         _commands = commands?.Value.Handlers ?? new Dictionary<string, GatewayCommandHandler>();
         _options = options.Value;
@@ -69,6 +73,9 @@ public sealed partial class GatewayServer : BackgroundService, IFrameHandler, IC
 
     public int WorkerCount => _workers.Count;
 
+    /// <summary>Settings that may change while running (throttle, per-IP limit): the live value when configuration reloads.</summary>
+    private GatewayOptions Live => _live?.CurrentValue ?? _gatewayOptions;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var loops = new List<Task>();
@@ -91,6 +98,7 @@ public sealed partial class GatewayServer : BackgroundService, IFrameHandler, IC
                     ListenerProtocol.Tcp => CreateTcpListener(lo),
                     _ => throw new InvalidOperationException($"Listener {lo.DisplayName}: unknown protocol {lo.Protocol}."),
                 };
+                _listeners.Add(listener);
                 IConnectionListener bound = await _sockets.BindAsync(EndpointParser.ParseListen(lo.Endpoint), stoppingToken).ConfigureAwait(false);
                 var endpoint = (IPEndPoint)bound.EndPoint;
                 if (!_listenerEndPoints.TryAdd(listener.Name, endpoint))
@@ -105,6 +113,7 @@ public sealed partial class GatewayServer : BackgroundService, IFrameHandler, IC
             var connector = new RegisterConnector(_sockets, _options, _logger, Role, _gatewayId,
                 (_, link) => link.TrySend(RegisterProtocol.WriteAnnounce(_advertised.ToString(), _gatewayId)), RegisterFrames.Instance);
             loops.Add(connector.RunAsync(stoppingToken));
+            loops.Add(SuperviseAsync(stoppingToken));
             _ready.TrySetResult();
         }
         catch (Exception ex)
@@ -263,5 +272,14 @@ public sealed partial class GatewayServer : BackgroundService, IFrameHandler, IC
 
         [LoggerMessage(3011, LogLevel.Warning, "Command {Op} from {NodeId} failed: {Reason}", EventName = "CommandFailed")]
         public static partial void CommandFailed(ILogger logger, string op, string nodeId, string reason);
+
+        [LoggerMessage(3012, LogLevel.Information, "Closing client {ClientId} from {Remote}: {Reason}", EventName = "ClientTimedOut")]
+        public static partial void ClientTimedOut(ILogger logger, string clientId, string remote, string reason);
+
+        [LoggerMessage(3013, LogLevel.Warning, "Throttling {Ip}: more than {Tokens} messages per {Interval} ({Action})", EventName = "Throttled")]
+        public static partial void Throttled(ILogger logger, string ip, int tokens, TimeSpan interval, ThrottleAction action);
+
+        [LoggerMessage(3014, LogLevel.Warning, "Slow client {ClientId} from {Remote}: outbound queue full ({Limit} bytes), dropping messages ({Policy}) until it catches up", EventName = "SlowClientDropping")]
+        public static partial void SlowClientDropping(ILogger logger, string clientId, string remote, long limit, SlowClientPolicy policy);
     }
 }

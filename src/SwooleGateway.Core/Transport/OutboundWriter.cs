@@ -16,13 +16,17 @@ internal sealed class OutboundWriter
     private readonly long _maxBacklogBytes;
     private readonly Lock _gate = new();
     private readonly PooledBufferWriter _backlog = new();
+    private readonly OverflowPolicy _policy;
+    private Queue<int>? _frameSizes; // backlog frame boundaries, kept only for DropOldest
     private bool _flushing;
     private bool _closed;
+    private bool _overflowEpisode;
 
-    public OutboundWriter(PipeWriter output, long maxBacklogBytes)
+    public OutboundWriter(PipeWriter output, long maxBacklogBytes, OverflowPolicy policy = OverflowPolicy.Fail)
     {
         _output = output;
         _maxBacklogBytes = maxBacklogBytes;
+        _policy = policy;
     }
 
     /// <summary>Bytes waiting in our backlog (not counting what the transport already holds).</summary>
@@ -39,8 +43,23 @@ internal sealed class OutboundWriter
 
     public bool IsClosed => Volatile.Read(ref _closed);
 
-    /// <summary>Raised (once) when the backlog limit is hit; the argument is the backlog size.</summary>
-    public Action<long>? Overflowed { get; set; }
+    /// <summary>
+    /// True the first time it is called after the backlog overflowed, until the backlog drains again: lets the owner
+    /// log a slow-consumer episode once instead of once per message.
+    /// </summary>
+    public bool TryBeginOverflowEpisode()
+    {
+        lock (_gate)
+        {
+            if (_overflowEpisode)
+            {
+                return false;
+            }
+
+            _overflowEpisode = true;
+            return true;
+        }
+    }
 
     public WriteResult TryWrite(ReadOnlySpan<byte> data) => TryWrite(data, ReadOnlySequence<byte>.Empty, default);
 
@@ -58,15 +77,31 @@ internal sealed class OutboundWriter
 
             if (_flushing)
             {
+                WriteResult result = WriteResult.Queued;
                 if (_backlog.WrittenCount + size > _maxBacklogBytes)
                 {
-                    Action<long>? overflow = Overflowed;
-                    overflow?.Invoke(_backlog.WrittenCount);
-                    return WriteResult.Overflow;
+                    if (_policy != OverflowPolicy.DropOldest || size > _maxBacklogBytes)
+                    {
+                        return _policy == OverflowPolicy.Fail ? WriteResult.Overflow : WriteResult.Dropped;
+                    }
+
+                    int discard = 0;
+                    while (_frameSizes!.Count > 0 && _backlog.WrittenCount - discard + size > _maxBacklogBytes)
+                    {
+                        discard += _frameSizes.Dequeue();
+                    }
+
+                    _backlog.DiscardPrefix(discard);
+                    result = WriteResult.QueuedAfterDroppingOldest;
                 }
 
                 Copy(_backlog, header, payload, trailer);
-                return WriteResult.Queued;
+                if (_policy == OverflowPolicy.DropOldest)
+                {
+                    (_frameSizes ??= new Queue<int>()).Enqueue((int)size);
+                }
+
+                return result;
             }
 
             Copy(_output, header, payload, trailer);
@@ -175,6 +210,7 @@ internal sealed class OutboundWriter
                 if (_backlog.WrittenCount == 0)
                 {
                     _flushing = false;
+                    _overflowEpisode = false; // caught up: a later overflow is a new episode
                     _backlog.Reset();
                     return;
                 }
@@ -183,6 +219,7 @@ internal sealed class OutboundWriter
                 {
                     _output.Write(_backlog.WrittenSpan);
                     _backlog.Reset();
+                    _frameSizes?.Clear();
                     pending = _output.FlushAsync();
                 }
                 catch (InvalidOperationException)
@@ -213,4 +250,23 @@ internal enum WriteResult
 
     /// <summary>Rejected by the framing (the message cannot be framed for this connection).</summary>
     Rejected,
+
+    /// <summary>Dropped by <see cref="OverflowPolicy.DropNewest"/>: the backlog is full.</summary>
+    Dropped,
+
+    /// <summary>Queued after <see cref="OverflowPolicy.DropOldest"/> discarded older queued messages to make room.</summary>
+    QueuedAfterDroppingOldest,
+}
+
+/// <summary>What an <see cref="OutboundWriter"/> does when its backlog is full.</summary>
+public enum OverflowPolicy
+{
+    /// <summary>Refuse the write (<see cref="WriteResult.Overflow"/>); the owner closes the connection.</summary>
+    Fail,
+
+    /// <summary>Drop the new message.</summary>
+    DropNewest,
+
+    /// <summary>Drop the oldest queued messages to make room for the new one.</summary>
+    DropOldest,
 }

@@ -53,6 +53,18 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>
         }
     }
 
+    /// <summary>Drops the first <paramref name="count"/> written bytes.</summary>
+    public void DiscardPrefix(int count)
+    {
+        if (count <= 0)
+        {
+            return;
+        }
+
+        _buffer.AsSpan(count, _written - count).CopyTo(_buffer);
+        _written -= count;
+    }
+
     /// <summary>Forgets the content and gives the array back to the pool.</summary>
     public void Reset()
     {

@@ -13,13 +13,14 @@ internal sealed class ClientConnection
 {
     private int _closing;
 
-    public ClientConnection(ulong id, string clientId, ConnectionContext transport, ClientListener listener, long maxPendingBytes)
+    public ClientConnection(ulong id, string clientId, ConnectionContext transport, ClientListener listener, long maxPendingBytes, OverflowPolicy policy = OverflowPolicy.Fail)
     {
         Id = id;
         ClientId = clientId;
         Transport = transport;
         Listener = listener;
-        Writer = new OutboundWriter(transport.Transport.Output, maxPendingBytes);
+        Writer = new OutboundWriter(transport.Transport.Output, maxPendingBytes, policy);
+        LastReceived = Environment.TickCount64;
         ConnectedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
     }
 
@@ -43,6 +44,12 @@ internal sealed class ClientConnection
     public HashSet<string>? Groups { get; set; }
 
     public bool Removed { get; set; }
+
+    /// <summary>Environment.TickCount64 of the last bytes received (read loop writes, supervisor reads).</summary>
+    public long LastReceived;
+
+    /// <summary>The per-IP entry this connection counts against; null when the remote address is unknown.</summary>
+    public IpState? Ip { get; set; }
 
     // --- counters (in: read loop only; out: any thread, interlocked) ---
     public long MessagesIn;

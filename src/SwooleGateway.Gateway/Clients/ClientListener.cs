@@ -59,6 +59,9 @@ internal abstract class ClientListener
     {
     }
 
+    /// <summary>Sends the listener's keep-alive ping (WebSocket ping frame, or the TCP PingData message).</summary>
+    public abstract void SendPing(ClientConnection connection);
+
     /// <summary>Releases per-connection protocol state.</summary>
     public virtual void Release(ClientConnection connection)
     {

@@ -9,12 +9,14 @@ internal sealed class TcpFramedListener : ClientListener
 {
     private readonly Func<IClientFramer> _framerFactory;
     private readonly IClientFramer? _shared;
+    private readonly ReadOnlySequence<byte> _ping;
 
     public TcpFramedListener(ListenerOptions options, GatewayOptions gateway, Func<IClientFramer> framerFactory, bool statelessFramer)
         : base(options, gateway)
     {
         _framerFactory = framerFactory;
         _shared = statelessFramer ? framerFactory() : null; // built-in framers keep no per-connection state
+        _ping = string.IsNullOrEmpty(options.PingData) ? default : new ReadOnlySequence<byte>(ListenerOptions.Unescape(options.PingData));
     }
 
     public override string Transport => "tcp";
@@ -44,6 +46,14 @@ internal sealed class TcpFramedListener : ClientListener
                 default:
                     return ParseResult.Error(1009, error ?? "invalid frame");
             }
+        }
+    }
+
+    public override void SendPing(ClientConnection connection)
+    {
+        if (!_ping.IsEmpty)
+        {
+            Send(connection, _ping, text: false);
         }
     }
 

@@ -137,6 +137,12 @@ internal sealed class WebSocketListener : ClientListener
         connection.Writer.TryWrite(header[..n], new ReadOnlySequence<byte>(body[..(2 + reasonBytes)].ToArray()), default);
     }
 
+    public override void SendPing(ClientConnection connection)
+    {
+        Span<byte> frame = [0x80 | WebSocketFrames.OpPing, 0];
+        connection.Writer.TryWrite(frame);
+    }
+
     public override void Release(ClientConnection connection)
     {
         connection.Fragments?.Reset();

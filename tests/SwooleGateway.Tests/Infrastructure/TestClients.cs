@@ -139,5 +139,22 @@ public sealed class TcpTestClient : IDisposable
         }
     }
 
+    /// <summary>Reads and discards until the server closes; true if it did within the timeout.</summary>
+    public async Task<bool> ReceiveUntilNullAsync()
+    {
+        try
+        {
+            while (await ReceiveAsync() is not null)
+            {
+            }
+
+            return true;
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
+
     public void Dispose() => _client.Dispose();
 }
