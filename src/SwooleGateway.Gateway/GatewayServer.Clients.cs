@@ -43,31 +43,41 @@ public sealed partial class GatewayServer
         bool added = false;
         try
         {
-            WebSocketHandshake.Request? request = null;
-            if (listener is WebSocketListener)
+            ClientHandshake? handshake;
+            HandshakeDecision decision;
+            string? error;
+            using (var timeout = new CancellationTokenSource(_gatewayOptions.HandshakeTimeout))
             {
-                using var timeout = new CancellationTokenSource(_gatewayOptions.HandshakeTimeout);
-                string? error;
                 try
                 {
-                    (request, error) = await listener.HandshakeAsync(connection, timeout.Token).ConfigureAwait(false);
+                    (handshake, decision, error) = await listener.HandshakeAsync(connection, _authorizer, timeout.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
-                    error = $"no complete WebSocket upgrade within {_gatewayOptions.HandshakeTimeout.TotalSeconds:0.#} s (HandshakeTimeout)";
+                    (handshake, decision, error) = (null, default, $"no complete handshake within {_gatewayOptions.HandshakeTimeout.TotalSeconds:0.#} s (HandshakeTimeout)");
                 }
+            }
 
-                if (error is not null)
-                {
-                    GatewayMetrics.ClientErrors.Add(1);
-                    Log.ClientRefused(_logger, remote, listener.Name, error);
-                    return;
-                }
+            if (error is not null || handshake is null)
+            {
+                GatewayMetrics.ClientErrors.Add(1);
+                Log.ClientRefused(_logger, remote, listener.Name, error ?? "refused");
+                return;
+            }
+
+            if (decision.Session is { } session)
+            {
+                Volatile.Write(ref connection.Session, new SessionState(MessagePack.MessagePackSerializer.Serialize(new Dictionary<string, object?>(session), s_sessionOptions), 1));
+            }
+
+            if (decision.Uid is { Length: > 0 } uid)
+            {
+                _store.BindUid(connection, uid);
             }
 
             _store.Add(connection);
             added = true;
-            SendConnectEvent(connection, request);
+            SendConnectEvent(connection, handshake);
             await ReadLoopAsync(connection, listener).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or ConnectionResetException or ConnectionAbortedException or ObjectDisposedException or OperationCanceledException)
@@ -237,7 +247,7 @@ public sealed partial class GatewayServer
         worker.Connection.TrySend(FrameCodec.EndFrame(scratch));
     }
 
-    private void SendConnectEvent(ClientConnection connection, WebSocketHandshake.Request? request)
+    private void SendConnectEvent(ClientConnection connection, ClientHandshake handshake)
     {
         WorkerLink? worker = Route(connection);
         if (worker is null)
@@ -245,33 +255,42 @@ public sealed partial class GatewayServer
             return;
         }
 
+        SessionState? session = Volatile.Read(ref connection.Session);
         var scratch = FrameCodec.BeginFrame();
         var w = new MessagePackWriter(scratch);
-        w.WriteArrayHeader(8);
+        w.WriteArrayHeader(13);
         w.Write((uint)MessageKind.ClientConnect);
         w.Write(connection.Id);
         w.Write(connection.Remote?.Address.ToString() ?? "");
         w.Write((uint)(connection.Remote?.Port ?? 0));
         w.Write(connection.Listener.Name);
         w.Write(connection.Listener.Transport);
-        if (request is null)
+        w.Write(handshake.Path);
+        WriteMap(ref w, handshake.Headers);
+        w.Write(handshake.SubProtocol);
+        w.Write(session?.Version ?? 0);
+        w.Write(session is null ? ReadOnlySpan<byte>.Empty : session.Bytes);
+        w.Write(connection.Uid);
+        WriteMap(ref w, handshake.Query);
+        w.Flush();
+        connection.SessionSentVersion = session?.Version ?? 0;
+        worker.Connection.TrySend(FrameCodec.EndFrame(scratch));
+
+        static void WriteMap(ref MessagePackWriter w, IReadOnlyDictionary<string, string> map)
         {
-            w.WriteNil();
-            w.WriteNil();
-        }
-        else
-        {
-            w.Write(request.Path);
-            w.WriteMapHeader(request.Headers.Count);
-            foreach (KeyValuePair<string, string> header in request.Headers)
+            if (map.Count == 0)
             {
-                w.Write(header.Key);
-                w.Write(header.Value);
+                w.WriteNil();
+                return;
+            }
+
+            w.WriteMapHeader(map.Count);
+            foreach (KeyValuePair<string, string> entry in map)
+            {
+                w.Write(entry.Key);
+                w.Write(entry.Value);
             }
         }
-
-        w.Flush();
-        worker.Connection.TrySend(FrameCodec.EndFrame(scratch));
     }
 
     private void SendCloseEvent(ClientConnection connection, string? uid, string[] groups)

@@ -32,6 +32,7 @@ public sealed partial class GatewayServer : BackgroundService, IFrameHandler, IC
     private readonly IpTable _ips = new();
     private readonly List<ClientListener> _listeners = [];
     private readonly IOptionsMonitor<GatewayOptions>? _live;
+    private readonly ClientAuthorizer? _authorizer;
     private readonly WorkerPool _workers = new();
     private readonly ConcurrentDictionary<WorkerLink, byte> _links = new();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -43,8 +44,10 @@ public sealed partial class GatewayServer : BackgroundService, IFrameHandler, IC
     private int _noWorkerWarned;
 
     public GatewayServer(IOptions<SwooleGatewayOptions> options, IOptions<GatewayOptions> gatewayOptions, SocketTransport sockets, ILogger<GatewayServer> logger,
-        IOptions<GatewayCommandOptions>? commands = null, IOptions<GatewayFramerOptions>? framers = null, IOptionsMonitor<GatewayOptions>? live = null)
+        IOptions<GatewayCommandOptions>? commands = null, IOptions<GatewayFramerOptions>? framers = null, IOptionsMonitor<GatewayOptions>? live = null,
+        IOptions<GatewayAuthorizationOptions>? authorization = null)
     {
+        _authorizer = authorization?.Value.Authorizer;
         _live = live;
         _framers = framers?.Value.Framers ?? new Dictionary<string, Func<Framing.IClientFramer>>();
         _commands = commands?.Value.Handlers ?? new Dictionary<string, GatewayCommandHandler>();

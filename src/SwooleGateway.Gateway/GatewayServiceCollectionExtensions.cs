@@ -17,8 +17,17 @@ public static class GatewayServiceCollectionExtensions
 
         services.AddOptions<GatewayCommandOptions>();
         services.AddOptions<GatewayFramerOptions>();
+        services.AddOptions<GatewayAuthorizationOptions>();
         services.AddSingleton<GatewayServer>();
         services.AddHostedService(sp => sp.GetRequiredService<GatewayServer>());
+        return services;
+    }
+
+    /// <summary>Decides, before a client is accepted, whether it may connect (and may bind its uid and session at once).</summary>
+    public static IServiceCollection AddSwooleGatewayAuthorizer(this IServiceCollection services, ClientAuthorizer authorizer)
+    {
+        ArgumentNullException.ThrowIfNull(authorizer);
+        services.Configure<GatewayAuthorizationOptions>(o => o.Authorizer = authorizer);
         return services;
     }
 

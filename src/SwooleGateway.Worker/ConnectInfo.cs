@@ -13,11 +13,41 @@ public sealed class ConnectInfo
     /// <summary><c>websocket</c> or <c>tcp</c>.</summary>
     public required string Transport { get; init; }
 
-    /// <summary>WebSocket: the request target (path and query string); null for TCP.</summary>
+    /// <summary>WebSocket: the request path, without the query string; null for TCP.</summary>
     public string? Path { get; init; }
+
+    /// <summary>WebSocket: the query string parameters; empty for TCP.</summary>
+    public IReadOnlyDictionary<string, string> Query { get; init; } = new Dictionary<string, string>();
 
     /// <summary>WebSocket: the upgrade request's headers (case-insensitive names); empty for TCP.</summary>
     public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>WebSocket: the cookies of the upgrade request.</summary>
+    public IReadOnlyDictionary<string, string> Cookies => ParseCookies(Headers.TryGetValue("Cookie", out string? c) ? c : null);
+
+    /// <summary>WebSocket: the negotiated subprotocol, if any.</summary>
+    public string? SubProtocol { get; init; }
+
+    /// <summary>The uid the gateway's authorizer bound, if any.</summary>
+    public string? Uid { get; init; }
+
+    /// <summary>The session the gateway's authorizer set, if any.</summary>
+    public IReadOnlyDictionary<string, object?>? Session { get; init; }
+
+    private static Dictionary<string, string> ParseCookies(string? header)
+    {
+        var cookies = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string part in (header ?? "").Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            int eq = part.IndexOf('=', StringComparison.Ordinal);
+            if (eq > 0)
+            {
+                cookies[part[..eq]] = part[(eq + 1)..].Trim('"');
+            }
+        }
+
+        return cookies;
+    }
 }
 
 /// <summary>What a client had when it closed.</summary>

@@ -50,19 +50,31 @@ internal sealed partial class EventDispatcher : IEventSink
                 string listener = r.ReadString() ?? "";
                 string transport = r.ReadString() ?? "";
                 string? path = r.ReadString();
-                var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-                if (!r.TryReadNil())
+                Dictionary<string, string> headers = ReadStringMap(ref r, StringComparer.OrdinalIgnoreCase);
+                string? subProtocol = null;
+                string? uid = null;
+                Dictionary<string, string> query = new(StringComparer.Ordinal);
+                if (fieldCount >= 12)
                 {
-                    int count = r.ReadMapHeader();
-                    for (int i = 0; i < count; i++)
-                    {
-                        string name = r.ReadString() ?? "";
-                        headers[name] = r.ReadString() ?? "";
-                    }
+                    subProtocol = r.ReadString();
+                    uint version = r.ReadUInt32();
+                    ReadOnlySequence<byte> session = r.ReadBytes() ?? default;
+                    state.Session = DecodeSession(session);
+                    state.SessionVersion = version;
+                    uid = r.ReadString();
+                    query = ReadStringMap(ref r, StringComparer.Ordinal);
+                    RegisterProtocol.SkipRest(ref r, fieldCount - 12);
+                }
+                else
+                {
+                    RegisterProtocol.SkipRest(ref r, fieldCount - 7);
                 }
 
-                RegisterProtocol.SkipRest(ref r, fieldCount - 8);
-                var info = new ConnectInfo { RemoteAddress = address, RemotePort = port, Listener = listener, Transport = transport, Path = path, Headers = headers };
+                var info = new ConnectInfo
+                {
+                    RemoteAddress = address, RemotePort = port, Listener = listener, Transport = transport, Path = path, Headers = headers,
+                    Query = query, SubProtocol = subProtocol, Uid = uid, Session = state.Session,
+                };
                 Run(state, MessageKind.ClientConnect, null, null, 0, info, null);
                 return;
             }
@@ -105,6 +117,24 @@ internal sealed partial class EventDispatcher : IEventSink
                 return;
             }
         }
+    }
+
+    private static Dictionary<string, string> ReadStringMap(ref MessagePackReader r, StringComparer comparer)
+    {
+        var map = new Dictionary<string, string>(comparer);
+        if (r.TryReadNil())
+        {
+            return map;
+        }
+
+        int count = r.ReadMapHeader();
+        for (int i = 0; i < count; i++)
+        {
+            string name = r.ReadString() ?? "";
+            map[name] = r.ReadString() ?? "";
+        }
+
+        return map;
     }
 
     private static ClientState GetState(GatewayLink link, ulong connectionId)

@@ -7,7 +7,9 @@ namespace SwooleGateway.Protocol;
 /// <remarks>
 /// Events, gateway → worker (connId is the gateway-local connection number, the last 8 bytes of the client id):
 /// <code>
-/// ClientConnect  [32, connId:u64, remoteIp:str, remotePort:uint, listener:str, transport:str, path:str|nil, headers:map(str,str)|nil]
+/// ClientConnect  [32, connId:u64, remoteIp:str, remotePort:uint, listener:str, transport:str, path:str|nil, headers:map(str,str)|nil,
+///                 subProtocol:str|nil, sessionVersion:uint, session:bin (bin0 = none), uid:str|nil, query:map(str,str)|nil]
+///                (uid and session are set when the gateway's authorizer accepted the client with them)
 /// ClientMessage  [33, connId:u64, sessionVersion:uint, session:bin|nil, payload:bin, flags:uint]
 ///                session nil  = unchanged since the version this worker last received for this client;
 ///                session bin0 = the client has no session; otherwise the MessagePack map of the session.

@@ -43,10 +43,11 @@ internal abstract class ClientListener
     public abstract string Transport { get; }
 
     /// <summary>
-    /// Runs the protocol handshake. Returns the open request (WebSocket) or an empty one (TCP); null when the
-    /// client failed it (the caller closes; <paramref name="error"/> says why).
+    /// Runs the protocol handshake and the application's <paramref name="authorizer"/>. Returns what is known about
+    /// the client and the decision; or an error (the caller closes; the error says why for the log).
     /// </summary>
-    public abstract Task<(WebSocketHandshake.Request? Request, string? Error)> HandshakeAsync(ClientConnection connection, CancellationToken cancellationToken);
+    public abstract Task<(ClientHandshake? Handshake, HandshakeDecision Decision, string? Error)> HandshakeAsync(
+        ClientConnection connection, ClientAuthorizer? authorizer, CancellationToken cancellationToken);
 
     /// <summary>Consumes every complete message at the front of <paramref name="buffer"/>.</summary>
     public abstract ParseResult Parse(ClientConnection connection, ref ReadOnlySequence<byte> buffer, IClientMessageSink sink);

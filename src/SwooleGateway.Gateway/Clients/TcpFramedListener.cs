@@ -21,8 +21,13 @@ internal sealed class TcpFramedListener : ClientListener
 
     public override string Transport => "tcp";
 
-    public override Task<(WebSocketHandshake.Request? Request, string? Error)> HandshakeAsync(ClientConnection connection, CancellationToken cancellationToken) =>
-        Task.FromResult<(WebSocketHandshake.Request?, string?)>((null, null));
+    public override async Task<(ClientHandshake? Handshake, HandshakeDecision Decision, string? Error)> HandshakeAsync(
+        ClientConnection connection, ClientAuthorizer? authorizer, CancellationToken cancellationToken)
+    {
+        var handshake = new ClientHandshake { Listener = Name, Transport = Transport, RemoteEndPoint = connection.Remote };
+        HandshakeDecision decision = authorizer is null ? HandshakeDecision.Accept() : await authorizer(handshake).ConfigureAwait(false);
+        return decision.Accepted ? (handshake, decision, null) : (null, decision, $"refused by the authorizer: {decision.Reason}");
+    }
 
     public IClientFramer FramerOf(ClientConnection connection) => _shared ?? (IClientFramer)(connection.ProtocolState ??= _framerFactory());
 

@@ -94,11 +94,58 @@ internal static class WebSocketHandshake
         return new Request { Path = requestLine[1], Headers = headers };
     }
 
-    public static byte[] AcceptResponse(string key)
+    public static byte[] AcceptResponse(string key, string? subProtocol = null)
     {
         string accept = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")));
-        return Encoding.ASCII.GetBytes($"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n");
+        string protocol = subProtocol is null ? "" : $"Sec-WebSocket-Protocol: {subProtocol}\r\n";
+        return Encoding.ASCII.GetBytes($"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n{protocol}\r\n");
     }
+
+    /// <summary>Splits a request target into its path and its (percent-decoded) query parameters.</summary>
+    public static (string Path, Dictionary<string, string> Query) SplitTarget(string target)
+    {
+        var query = new Dictionary<string, string>(StringComparer.Ordinal);
+        int q = target.IndexOf('?', StringComparison.Ordinal);
+        if (q < 0)
+        {
+            return (target, query);
+        }
+
+        foreach (string pair in target[(q + 1)..].Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            int eq = pair.IndexOf('=', StringComparison.Ordinal);
+            string name = Uri.UnescapeDataString((eq < 0 ? pair : pair[..eq]).Replace('+', ' '));
+            query[name] = eq < 0 ? "" : Uri.UnescapeDataString(pair[(eq + 1)..].Replace('+', ' '));
+        }
+
+        return (target[..q], query);
+    }
+
+    public static Dictionary<string, string> ParseCookies(string? header)
+    {
+        var cookies = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string part in (header ?? "").Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            int eq = part.IndexOf('=', StringComparison.Ordinal);
+            if (eq > 0)
+            {
+                cookies[part[..eq]] = part[(eq + 1)..].Trim('"');
+            }
+        }
+
+        return cookies;
+    }
+
+    public static string ReasonPhrase(int status) => status switch
+    {
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        429 => "Too Many Requests",
+        503 => "Service Unavailable",
+        _ => "Refused",
+    };
 
     public static byte[] ErrorResponse(string statusAndHeaders) =>
         Encoding.ASCII.GetBytes($"HTTP/1.1 {statusAndHeaders}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");

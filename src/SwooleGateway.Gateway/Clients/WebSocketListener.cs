@@ -20,11 +20,13 @@ internal sealed class WebSocketListener : ClientListener
 
     public override string Transport => "websocket";
 
-    public override async Task<(WebSocketHandshake.Request? Request, string? Error)> HandshakeAsync(ClientConnection connection, CancellationToken cancellationToken)
+    public override async Task<(ClientHandshake? Handshake, HandshakeDecision Decision, string? Error)> HandshakeAsync(
+        ClientConnection connection, ClientAuthorizer? authorizer, CancellationToken cancellationToken)
     {
         PipeReader input = connection.Transport.Transport.Input;
         PipeWriter output = connection.Transport.Transport.Output;
-        while (true)
+        WebSocketHandshake.Request? request = null;
+        while (request is null)
         {
             ReadResult result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
             ReadOnlySequence<byte> buffer = result.Buffer;
@@ -32,49 +34,79 @@ internal sealed class WebSocketListener : ClientListener
             try
             {
                 ReadOnlySequence<byte>? head = WebSocketHandshake.TryFindRequest(buffer, out consumed);
-                if (head is null)
+                if (head is null || head.Value.Length > Gateway.MaxHandshakeSize)
                 {
                     if (buffer.Length > Gateway.MaxHandshakeSize)
                     {
                         await RespondAsync(output, WebSocketHandshake.ErrorResponse("431 Request Header Fields Too Large")).ConfigureAwait(false);
-                        return (null, $"upgrade request larger than {Gateway.MaxHandshakeSize} bytes (MaxHandshakeSize)");
+                        return Fail($"upgrade request larger than {Gateway.MaxHandshakeSize} bytes (MaxHandshakeSize)");
                     }
 
                     if (result.IsCompleted || result.IsCanceled)
                     {
-                        return (null, "closed before completing the WebSocket upgrade");
+                        return Fail("closed before completing the WebSocket upgrade");
                     }
 
                     continue;
                 }
 
-                if (head.Value.Length > Gateway.MaxHandshakeSize)
-                {
-                    await RespondAsync(output, WebSocketHandshake.ErrorResponse("431 Request Header Fields Too Large")).ConfigureAwait(false);
-                    return (null, $"upgrade request larger than {Gateway.MaxHandshakeSize} bytes (MaxHandshakeSize)");
-                }
-
-                WebSocketHandshake.Request? request = WebSocketHandshake.Parse(head.Value, out string? error, out string? response);
+                request = WebSocketHandshake.Parse(head.Value, out string? error, out string? response);
                 if (request is null)
                 {
                     await RespondAsync(output, WebSocketHandshake.ErrorResponse(response!)).ConfigureAwait(false);
-                    return (null, "bad WebSocket upgrade: " + error);
+                    return Fail("bad WebSocket upgrade: " + error);
                 }
-
-                if (Options.Path is { } path && !PathMatches(request.Path, path))
-                {
-                    await RespondAsync(output, WebSocketHandshake.ErrorResponse("404 Not Found")).ConfigureAwait(false);
-                    return (null, $"path {request.Path} is not served by listener {Name}");
-                }
-
-                await RespondAsync(output, WebSocketHandshake.AcceptResponse(request.Header("Sec-WebSocket-Key")!)).ConfigureAwait(false);
-                return (request, null);
             }
             finally
             {
                 input.AdvanceTo(consumed, buffer.End);
             }
         }
+
+        (string path, Dictionary<string, string> query) = WebSocketHandshake.SplitTarget(request.Path);
+        if (Options.Path is { } expected && path != expected)
+        {
+            await RespondAsync(output, WebSocketHandshake.ErrorResponse("404 Not Found")).ConfigureAwait(false);
+            return Fail($"path {path} is not served by listener {Name}");
+        }
+
+        string? origin = request.Header("Origin");
+        if (Options.AllowedOrigins.Count > 0 && (origin is null || !Options.AllowedOrigins.Contains(origin, StringComparer.OrdinalIgnoreCase)))
+        {
+            await RespondAsync(output, WebSocketHandshake.ErrorResponse("403 Forbidden")).ConfigureAwait(false);
+            return Fail($"origin '{origin}' is not in AllowedOrigins of listener {Name}");
+        }
+
+        string? subProtocol = null;
+        if (Options.SubProtocols.Count > 0 && request.Header("Sec-WebSocket-Protocol") is { } offered)
+        {
+            string[] offers = offered.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            subProtocol = Options.SubProtocols.FirstOrDefault(p => offers.Contains(p, StringComparer.Ordinal));
+        }
+
+        var handshake = new ClientHandshake
+        {
+            Listener = Name,
+            Transport = Transport,
+            RemoteEndPoint = connection.Remote,
+            Path = path,
+            Query = query,
+            Headers = request.Headers,
+            Cookies = WebSocketHandshake.ParseCookies(request.Header("Cookie")),
+            SubProtocol = subProtocol,
+        };
+
+        HandshakeDecision decision = authorizer is null ? HandshakeDecision.Accept() : await authorizer(handshake).ConfigureAwait(false);
+        if (!decision.Accepted)
+        {
+            await RespondAsync(output, WebSocketHandshake.ErrorResponse($"{decision.Status} {WebSocketHandshake.ReasonPhrase(decision.Status)}")).ConfigureAwait(false);
+            return (null, decision, $"refused by the authorizer with {decision.Status}: {decision.Reason}");
+        }
+
+        await RespondAsync(output, WebSocketHandshake.AcceptResponse(request.Header("Sec-WebSocket-Key")!, subProtocol)).ConfigureAwait(false);
+        return (handshake, decision, null);
+
+        static (ClientHandshake?, HandshakeDecision, string?) Fail(string error) => (null, HandshakeDecision.Reject(400, error), error);
     }
 
     public override ParseResult Parse(ClientConnection connection, ref ReadOnlySequence<byte> buffer, IClientMessageSink sink)
@@ -246,13 +278,6 @@ internal sealed class WebSocketListener : ClientListener
 
         // The caller echoes the close with this code (RFC 6455 §5.5.1) and ends the connection.
         return new ParseResult(code, null, PeerClosed: true);
-    }
-
-    private static bool PathMatches(string requestTarget, string path)
-    {
-        int q = requestTarget.IndexOf('?', StringComparison.Ordinal);
-        ReadOnlySpan<char> p = q < 0 ? requestTarget : requestTarget.AsSpan(0, q);
-        return p.Equals(path, StringComparison.Ordinal);
     }
 
     private static string Truncate(string s, int maxBytes)
