@@ -59,6 +59,18 @@ public enum ListenerProtocol
     Tcp,
 }
 
+/// <summary>A listener's certificate: PEM (CertificatePath + KeyPath) or PFX (CertificatePath ending .pfx/.p12 + Password). Reloaded when the files change.</summary>
+public sealed class TlsOptions
+{
+    public string CertificatePath { get; set; } = "";
+
+    /// <summary>PEM private key file; omit when the certificate file holds the key too.</summary>
+    public string? KeyPath { get; set; }
+
+    /// <summary>PFX password.</summary>
+    public string? Password { get; set; }
+}
+
 /// <summary>What the gateway does with a client whose outbound queue (<see cref="GatewayOptions.MaxPendingBytesPerClient"/>) is full.</summary>
 public enum SlowClientPolicy
 {
@@ -128,6 +140,9 @@ public sealed class ListenerOptions
 
     /// <summary>WebSocket: the only request path accepted (for example <c>/ws</c>); null accepts any path.</summary>
     public string? Path { get; set; }
+
+    /// <summary>TLS on this listener (wss:// for WebSocket, TLS for TCP); null (default) = plain.</summary>
+    public TlsOptions? Tls { get; set; }
 
     /// <summary>Close a client from which nothing arrived for this long; zero (default) = never.</summary>
     public TimeSpan IdleTimeout { get; set; }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Net.Security;
 using MessagePack;
 using Microsoft.AspNetCore.Connections;
 using SwooleGateway.Gateway.Clients;
@@ -35,10 +36,32 @@ public sealed partial class GatewayServer
             }
         }
 
+        using var handshakeTimeout = new CancellationTokenSource(_gatewayOptions.HandshakeTimeout); // TLS and protocol handshake together
+        (IDuplexPipe? pipe, SslStream? tls) = (null, null);
+        if (listener.Certificates is { } certificates)
+        {
+            (pipe, tls, string? tlsError) = await StartTlsAsync(transport, certificates, handshakeTimeout.Token).ConfigureAwait(false);
+            if (tlsError is not null)
+            {
+                GatewayMetrics.ClientErrors.Add(1);
+                Log.ClientRefused(_logger, remote, listener.Name, tlsError);
+                if (ip is not null)
+                {
+                    _ips.Release(ip);
+                }
+
+                transport.Abort(new ConnectionAbortedException(tlsError));
+                await transport.DisposeAsync().ConfigureAwait(false);
+                return;
+            }
+        }
+
         ulong id = Interlocked.Increment(ref _nextConnectionId);
-        var connection = new ClientConnection(id, ClientId.Encode(_advertised!, id), transport, listener, _gatewayOptions.MaxPendingBytesPerClient, PolicyOf(_gatewayOptions.SlowClientPolicy))
+        var connection = new ClientConnection(id, ClientId.Encode(_advertised!, id), transport, listener, _gatewayOptions.MaxPendingBytesPerClient,
+            PolicyOf(_gatewayOptions.SlowClientPolicy), pipe)
         {
             Ip = ip,
+            Tls = tls,
         };
         bool added = false;
         try
@@ -46,16 +69,13 @@ public sealed partial class GatewayServer
             ClientHandshake? handshake;
             HandshakeDecision decision;
             string? error;
-            using (var timeout = new CancellationTokenSource(_gatewayOptions.HandshakeTimeout))
+            try
             {
-                try
-                {
-                    (handshake, decision, error) = await listener.HandshakeAsync(connection, _authorizer, timeout.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    (handshake, decision, error) = (null, default, $"no complete handshake within {_gatewayOptions.HandshakeTimeout.TotalSeconds:0.#} s (HandshakeTimeout)");
-                }
+                (handshake, decision, error) = await listener.HandshakeAsync(connection, _authorizer, handshakeTimeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                (handshake, decision, error) = (null, default, $"no complete handshake within {_gatewayOptions.HandshakeTimeout.TotalSeconds:0.#} s (HandshakeTimeout)");
             }
 
             if (error is not null || handshake is null)
@@ -111,7 +131,7 @@ public sealed partial class GatewayServer
 
     private async Task ReadLoopAsync(ClientConnection connection, ClientListener listener)
     {
-        PipeReader input = connection.Transport.Transport.Input;
+        PipeReader input = connection.Pipe.Input;
         while (true)
         {
             ReadResult result = await input.ReadAsync().ConfigureAwait(false);
@@ -153,6 +173,36 @@ public sealed partial class GatewayServer
         }
     }
 
+    /// <summary>TLS server handshake over the socket's pipe; returns the decrypted pipe, or an error for the log.</summary>
+    private static async Task<(IDuplexPipe? Pipe, SslStream? Tls, string? Error)> StartTlsAsync(ConnectionContext transport, Tls.CertificateSource certificates, CancellationToken cancellationToken)
+    {
+        var ssl = new SslStream(new Tls.DuplexPipeStream(transport.Transport), leaveInnerStreamOpen: true);
+        try
+        {
+            await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
+            {
+                ServerCertificate = certificates.Current,
+                ClientCertificateRequired = false,
+            }, cancellationToken).ConfigureAwait(false);
+            var pipe = new DecryptedPipe(
+                PipeReader.Create(ssl, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true)),
+                PipeWriter.Create(ssl, new StreamPipeWriterOptions(leaveOpen: true)));
+            return (pipe, ssl, null);
+        }
+        catch (Exception ex)
+        {
+            await ssl.DisposeAsync().ConfigureAwait(false);
+            return (null, null, ex is OperationCanceledException ? "no TLS handshake within HandshakeTimeout" : "TLS handshake failed: " + ex.Message);
+        }
+    }
+
+    private sealed class DecryptedPipe(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = input;
+
+        public PipeWriter Output { get; } = output;
+    }
+
     private static async Task TearDownAsync(ClientConnection connection)
     {
         connection.Writer.Close();
@@ -168,8 +218,15 @@ public sealed partial class GatewayServer
 
         try
         {
-            await connection.Transport.Transport.Output.CompleteAsync().ConfigureAwait(false);
-            await connection.Transport.Transport.Input.CompleteAsync().ConfigureAwait(false);
+            await connection.Pipe.Output.CompleteAsync().ConfigureAwait(false);
+            await connection.Pipe.Input.CompleteAsync().ConfigureAwait(false);
+            if (connection.Tls is { } tls)
+            {
+                await tls.DisposeAsync().ConfigureAwait(false);
+                await connection.Transport.Transport.Output.CompleteAsync().ConfigureAwait(false);
+                await connection.Transport.Transport.Input.CompleteAsync().ConfigureAwait(false);
+            }
+
             await connection.Transport.DisposeAsync().ConfigureAwait(false);
         }
         catch (Exception)

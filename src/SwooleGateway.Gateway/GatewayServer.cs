@@ -102,6 +102,13 @@ public sealed partial class GatewayServer : BackgroundService, IFrameHandler, IC
                     _ => throw new InvalidOperationException($"Listener {lo.DisplayName}: unknown protocol {lo.Protocol}."),
                 };
                 _listeners.Add(listener);
+                if (listener.Certificates is { } certificates)
+                {
+                    string name = listener.Name;
+                    certificates.Reloaded = c => Log.CertificateReloaded(_logger, name, c.Subject, c.Thumbprint);
+                    certificates.ReloadFailed = ex => Log.CertificateReloadFailed(_logger, name, ex.Message);
+                }
+
                 IConnectionListener bound = await _sockets.BindAsync(EndpointParser.ParseListen(lo.Endpoint), stoppingToken).ConfigureAwait(false);
                 var endpoint = (IPEndPoint)bound.EndPoint;
                 if (!_listenerEndPoints.TryAdd(listener.Name, endpoint))
@@ -109,7 +116,7 @@ public sealed partial class GatewayServer : BackgroundService, IFrameHandler, IC
                     throw new InvalidOperationException($"Two listeners are named '{listener.Name}'; give each a unique Name.");
                 }
 
-                Log.ClientListening(_logger, listener.Name, listener.Transport, endpoint.ToString());
+                Log.ClientListening(_logger, listener.Name, listener.Certificates is null ? listener.Transport : listener.Transport + "+tls", endpoint.ToString());
                 loops.Add(new AcceptLoop(bound, (t, ct) => HandleClientAsync(t, listener), _logger).RunAsync(stoppingToken));
             }
 
@@ -281,6 +288,12 @@ public sealed partial class GatewayServer : BackgroundService, IFrameHandler, IC
 
         [LoggerMessage(3013, LogLevel.Warning, "Throttling {Ip}: more than {Tokens} messages per {Interval} ({Action})", EventName = "Throttled")]
         public static partial void Throttled(ILogger logger, string ip, int tokens, TimeSpan interval, ThrottleAction action);
+
+        [LoggerMessage(3015, LogLevel.Information, "Listener {Name}: TLS certificate reloaded ({Subject}, {Thumbprint})", EventName = "CertificateReloaded")]
+        public static partial void CertificateReloaded(ILogger logger, string name, string subject, string thumbprint);
+
+        [LoggerMessage(3016, LogLevel.Error, "Listener {Name}: the changed TLS certificate could not be loaded, keeping the previous one: {Reason}", EventName = "CertificateReloadFailed")]
+        public static partial void CertificateReloadFailed(ILogger logger, string name, string reason);
 
         [LoggerMessage(3014, LogLevel.Warning, "Slow client {ClientId} from {Remote}: outbound queue full ({Limit} bytes), dropping messages ({Policy}) until it catches up", EventName = "SlowClientDropping")]
         public static partial void SlowClientDropping(ILogger logger, string clientId, string remote, long limit, SlowClientPolicy policy);

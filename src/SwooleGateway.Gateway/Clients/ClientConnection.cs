@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using System.Net;
 using Microsoft.AspNetCore.Connections;
 using SwooleGateway.Transport;
@@ -13,13 +14,15 @@ internal sealed class ClientConnection
 {
     private int _closing;
 
-    public ClientConnection(ulong id, string clientId, ConnectionContext transport, ClientListener listener, long maxPendingBytes, OverflowPolicy policy = OverflowPolicy.Fail)
+    public ClientConnection(ulong id, string clientId, ConnectionContext transport, ClientListener listener, long maxPendingBytes,
+        OverflowPolicy policy = OverflowPolicy.Fail, IDuplexPipe? pipe = null)
     {
         Id = id;
         ClientId = clientId;
         Transport = transport;
+        Pipe = pipe ?? transport.Transport;
         Listener = listener;
-        Writer = new OutboundWriter(transport.Transport.Output, maxPendingBytes, policy);
+        Writer = new OutboundWriter(Pipe.Output, maxPendingBytes, policy);
         LastReceived = Environment.TickCount64;
         ConnectedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
     }
@@ -29,6 +32,12 @@ internal sealed class ClientConnection
     public string ClientId { get; }
 
     public ConnectionContext Transport { get; }
+
+    /// <summary>What the protocol reads and writes: the socket's pipe, or the decrypted side of TLS.</summary>
+    public IDuplexPipe Pipe { get; }
+
+    /// <summary>The TLS session when the listener has TLS; disposed at teardown.</summary>
+    public IAsyncDisposable? Tls { get; set; }
 
     public ClientListener Listener { get; }
 
@@ -105,6 +114,6 @@ internal sealed class ClientConnection
 
         Listener.WriteClose(this, webSocketCode, reason);
         Writer.Close();
-        Transport.Transport.Input.CancelPendingRead();
+        Pipe.Input.CancelPendingRead();
     }
 }

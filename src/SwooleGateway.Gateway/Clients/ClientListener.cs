@@ -31,7 +31,11 @@ internal abstract class ClientListener
         Options = options;
         Gateway = gateway;
         Name = options.DisplayName;
+        Certificates = options.Tls is { } tls ? new Tls.CertificateSource(tls) : null;
     }
+
+    /// <summary>The listener's certificate when it speaks TLS.</summary>
+    public Tls.CertificateSource? Certificates { get; }
 
     public ListenerOptions Options { get; }
 

@@ -23,8 +23,8 @@ internal sealed class WebSocketListener : ClientListener
     public override async Task<(ClientHandshake? Handshake, HandshakeDecision Decision, string? Error)> HandshakeAsync(
         ClientConnection connection, ClientAuthorizer? authorizer, CancellationToken cancellationToken)
     {
-        PipeReader input = connection.Transport.Transport.Input;
-        PipeWriter output = connection.Transport.Transport.Output;
+        PipeReader input = connection.Pipe.Input;
+        PipeWriter output = connection.Pipe.Output;
         WebSocketHandshake.Request? request = null;
         while (request is null)
         {
