@@ -16,8 +16,9 @@ public static class BroadcastLoad
     {
         int receivers = options.Connections;
         LoadConnection[] connections = await Connect.AllAsync(options, receivers, cancellationToken);
+        LoadConnection[] stalled = await Connect.AllAsync(options, options.Stalled, cancellationToken); // connect, never read
         LoadConnection sender = await LoadConnection.ConnectAsync(options, cancellationToken);
-        await WaitForCountAsync(sender, receivers + 1, cancellationToken);
+        await WaitForCountAsync(sender, receivers + options.Stalled + 1, cancellationToken);
 
         var remaining = new int[Ring];
         var sentAt = new long[Ring];
@@ -121,12 +122,12 @@ public static class BroadcastLoad
 
         double seconds = options.Duration.TotalSeconds;
         readers.Cancel();
-        await Connect.DisposeAllAsync([.. connections, sender]);
+        await Connect.DisposeAllAsync([.. connections, .. stalled, sender]);
         await Task.WhenAll([.. receiveLoops, senderDrain]).WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default);
         return new LoadResult
         {
             Mode = "broadcast", Transport = options.Transport, Target = options.Target.ToString(), Connections = receivers, Size = Math.Max(options.Size, 19),
-            Seconds = seconds, Completed = delivered, PerSecond = delivered / seconds, Missing = missing, Errors = errors,
+            Seconds = seconds, Completed = delivered, PerSecond = delivered / seconds, Missing = missing, Errors = errors, Stalled = options.Stalled,
             P50Ms = histogram.PercentileMs(50), P90Ms = histogram.PercentileMs(90), P99Ms = histogram.PercentileMs(99), MaxMs = histogram.MaxMs,
         };
     }

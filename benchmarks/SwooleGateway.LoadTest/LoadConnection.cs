@@ -8,20 +8,44 @@ namespace SwooleGateway.LoadTest;
 /// <summary>One client connection of the load tool: WebSocket (ClientWebSocket) or newline-delimited TCP.</summary>
 public abstract class LoadConnection : IAsyncDisposable
 {
+    private static int s_nextSource;
+
     public static async Task<LoadConnection> ConnectAsync(LoadOptions options, CancellationToken cancellationToken)
     {
+        var socket = new Socket(options.Target.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (IPAddress.IsLoopback(options.Target.Address) && options.Target.AddressFamily == AddressFamily.InterNetwork)
+        {
+            // Spread source addresses over 127.0.0.1-250: one address has only ~28k ephemeral ports per target.
+            int n = Interlocked.Increment(ref s_nextSource);
+            socket.Bind(new IPEndPoint(new IPAddress([127, 0, 0, (byte)(1 + (n % 250))]), 0));
+        }
+
+        try
+        {
+            await socket.ConnectAsync(options.Target, cancellationToken);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
         if (options.Transport == "tcp")
         {
-            var socket = new Socket(options.Target.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            await socket.ConnectAsync(options.Target, cancellationToken);
             return new TcpLoadConnection(socket);
         }
 
         var ws = new ClientWebSocket();
         ws.Options.KeepAliveInterval = TimeSpan.Zero;
-        await ws.ConnectAsync(new Uri($"ws://{options.Target}/"), cancellationToken);
+        await ws.ConnectAsync(new Uri($"ws://{options.Target}/"), new SocketInvoker(socket), cancellationToken);
         return new WsLoadConnection(ws);
     }
+
+    /// <summary>Lets ClientWebSocket run over a socket we connected (from a chosen source address).</summary>
+    private sealed class SocketInvoker(Socket socket) : System.Net.Http.HttpMessageInvoker(new System.Net.Http.SocketsHttpHandler
+    {
+        ConnectCallback = (_, _) => ValueTask.FromResult<Stream>(new NetworkStream(socket, ownsSocket: true)),
+    });
 
     public abstract ValueTask SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken);
 

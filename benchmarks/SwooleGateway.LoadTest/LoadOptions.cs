@@ -6,7 +6,7 @@ namespace SwooleGateway.LoadTest;
 public sealed class LoadOptions
 {
     public const string Usage = """
-        usage: SwooleGateway.LoadTest <echo|broadcast> [options]
+        usage: SwooleGateway.LoadTest <echo|broadcast|idle> [options]
           --target host:port     gateway client listener (default 127.0.0.1:7272)
           --transport ws|tcp     WebSocket or newline-delimited TCP (default ws)
           --connections N        echo: connections in the closed loop; broadcast: receivers (default 100 / 1000)
@@ -15,7 +15,11 @@ public sealed class LoadOptions
           --duration S           seconds of measurement (default 10)
           --warmup S             seconds before measuring (default 2)
           --max-messages N       stop after this many messages (default 100000000)
+          --stalled N            broadcast: extra clients that connect and never read (default 0)
+          --pids P1,P2           idle: server processes whose RSS is measured (default: none)
+          --hold S               idle: seconds to hold the connections after connecting (default 5)
           --allow-remote         allow a non-loopback target
+        Source addresses are spread over 127.0.0.1..127.0.0.250 (loopback targets) to go past one address's ports.
         """;
 
     public string Mode { get; private set; } = "";
@@ -38,15 +42,21 @@ public sealed class LoadOptions
 
     public bool AllowRemote { get; private set; }
 
+    public int Stalled { get; private set; }
+
+    public int[] Pids { get; private set; } = [];
+
+    public TimeSpan Hold { get; private set; } = TimeSpan.FromSeconds(5);
+
     public static LoadOptions Parse(string[] args)
     {
-        if (args.Length == 0 || args[0] is not ("echo" or "broadcast"))
+        if (args.Length == 0 || args[0] is not ("echo" or "broadcast" or "idle"))
         {
-            throw new ArgumentException("first argument must be the mode: echo or broadcast");
+            throw new ArgumentException("first argument must be the mode: echo, broadcast or idle");
         }
 
         var o = new LoadOptions { Mode = args[0] };
-        o.Connections = o.Mode == "echo" ? 100 : 1000;
+        o.Connections = o.Mode switch { "echo" => 100, "idle" => 10_000, _ => 1000 };
         for (int i = 1; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -61,6 +71,9 @@ public sealed class LoadOptions
                 case "--warmup": o.Warmup = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)); break;
                 case "--max-messages": o.MaxMessages = long.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--allow-remote": o.AllowRemote = true; break;
+                case "--stalled": o.Stalled = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--pids": o.Pids = [.. Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => int.Parse(p, CultureInfo.InvariantCulture))]; break;
+                case "--hold": o.Hold = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)); break;
                 default: throw new ArgumentException($"unknown option {args[i]}");
             }
         }

@@ -35,6 +35,16 @@ public sealed class LoadResult
 
     public double MaxMs { get; init; }
 
+    /// <summary>Idle: summed RSS of the measured server processes before and after connecting.</summary>
+    public long RssBefore { get; init; }
+
+    public long RssAfter { get; init; }
+
+    public double BytesPerConnection { get; init; }
+
+    /// <summary>Broadcast: clients that never read.</summary>
+    public int Stalled { get; init; }
+
     public string Describe() => string.Create(CultureInfo.InvariantCulture,
         $"{Mode} over {Transport} to {Target}: {Connections} connections, {Size} B, {Seconds:0.0} s: {Completed:N0} completed = {PerSecond:N0}/s; latency p50 {P50Ms:0.000} ms p90 {P90Ms:0.000} ms p99 {P99Ms:0.000} ms max {MaxMs:0.000} ms; missing {Missing}; errors {Errors}");
 }

@@ -27,12 +27,13 @@ if (!options.AllowRemote && !IPAddress.IsLoopback(options.Target.Address))
     return 2;
 }
 
-using var stop = new CancellationTokenSource(options.Duration + TimeSpan.FromSeconds(30));
+using var stop = new CancellationTokenSource(options.Duration + options.Hold + TimeSpan.FromSeconds(120));
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
 LoadResult result = options.Mode switch
 {
     "echo" => await EchoLoad.RunAsync(options, stop.Token),
     "broadcast" => await BroadcastLoad.RunAsync(options, stop.Token),
+    "idle" => await IdleLoad.RunAsync(options, stop.Token),
     _ => throw new InvalidOperationException("unknown mode"),
 };
 

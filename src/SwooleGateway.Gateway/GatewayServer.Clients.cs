@@ -36,11 +36,11 @@ public sealed partial class GatewayServer
             }
         }
 
-        using var handshakeTimeout = new CancellationTokenSource(_gatewayOptions.HandshakeTimeout); // TLS and protocol handshake together
+        long deadline = Environment.TickCount64 + (long)_gatewayOptions.HandshakeTimeout.TotalMilliseconds; // TLS and protocol handshake together
         (IDuplexPipe? pipe, SslStream? tls) = (null, null);
         if (listener.Certificates is { } certificates)
         {
-            (pipe, tls, string? tlsError) = await StartTlsAsync(transport, certificates, handshakeTimeout.Token).ConfigureAwait(false);
+            (pipe, tls, string? tlsError) = await StartTlsAsync(transport, certificates, deadline).ConfigureAwait(false);
             if (tlsError is not null)
             {
                 GatewayMetrics.ClientErrors.Add(1);
@@ -66,38 +66,14 @@ public sealed partial class GatewayServer
         bool added = false;
         try
         {
-            ClientHandshake? handshake;
-            HandshakeDecision decision;
-            string? error;
-            try
+            // The handshake runs in its own method so that the request (headers, query) is garbage once the client
+            // is open: a local of this long-lived method would keep it alive for the life of the connection.
+            added = await OpenAsync(connection, listener, remote, deadline).ConfigureAwait(false);
+            if (!added)
             {
-                (handshake, decision, error) = await listener.HandshakeAsync(connection, _authorizer, handshakeTimeout.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                (handshake, decision, error) = (null, default, $"no complete handshake within {_gatewayOptions.HandshakeTimeout.TotalSeconds:0.#} s (HandshakeTimeout)");
-            }
-
-            if (error is not null || handshake is null)
-            {
-                GatewayMetrics.ClientErrors.Add(1);
-                Log.ClientRefused(_logger, remote, listener.Name, error ?? "refused");
                 return;
             }
 
-            if (decision.Session is { } session)
-            {
-                Volatile.Write(ref connection.Session, new SessionState(MessagePack.MessagePackSerializer.Serialize(new Dictionary<string, object?>(session), s_sessionOptions), 1));
-            }
-
-            if (decision.Uid is { Length: > 0 } uid)
-            {
-                _store.BindUid(connection, uid);
-            }
-
-            _store.Add(connection);
-            added = true;
-            SendConnectEvent(connection, handshake);
             await ReadLoopAsync(connection, listener).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or ConnectionResetException or ConnectionAbortedException or ObjectDisposedException or OperationCanceledException)
@@ -108,7 +84,7 @@ public sealed partial class GatewayServer
         {
             try
             {
-                if (added)
+                if (added || _store.Find(connection.Id) == connection)
                 {
                     (string? uid, string[] groups) = _store.Remove(connection);
                     SendCloseEvent(connection, uid, groups);
@@ -127,6 +103,46 @@ public sealed partial class GatewayServer
                 await TearDownAsync(connection).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>Protocol handshake and authorization, then the client joins the tables and its connect event goes out.</summary>
+    private async Task<bool> OpenAsync(ClientConnection connection, ClientListener listener, string remote, long deadline)
+    {
+        ClientHandshake? handshake;
+        HandshakeDecision decision;
+        string? error;
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(Math.Max(1, deadline - Environment.TickCount64))))
+        {
+            try
+            {
+                (handshake, decision, error) = await listener.HandshakeAsync(connection, _authorizer, timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                (handshake, decision, error) = (null, default, $"no complete handshake within {_gatewayOptions.HandshakeTimeout.TotalSeconds:0.#} s (HandshakeTimeout)");
+            }
+        }
+
+        if (error is not null || handshake is null)
+        {
+            GatewayMetrics.ClientErrors.Add(1);
+            Log.ClientRefused(_logger, remote, listener.Name, error ?? "refused");
+            return false;
+        }
+
+        if (decision.Session is { } session)
+        {
+            Volatile.Write(ref connection.Session, new SessionState(MessagePackSerializer.Serialize(new Dictionary<string, object?>(session), s_sessionOptions), 1));
+        }
+
+        _store.Add(connection);
+        if (decision.Uid is { Length: > 0 } uid)
+        {
+            _store.BindUid(connection, uid);
+        }
+
+        SendConnectEvent(connection, handshake);
+        return true;
     }
 
     private async Task ReadLoopAsync(ClientConnection connection, ClientListener listener)
@@ -174,8 +190,10 @@ public sealed partial class GatewayServer
     }
 
     /// <summary>TLS server handshake over the socket's pipe; returns the decrypted pipe, or an error for the log.</summary>
-    private static async Task<(IDuplexPipe? Pipe, SslStream? Tls, string? Error)> StartTlsAsync(ConnectionContext transport, Tls.CertificateSource certificates, CancellationToken cancellationToken)
+    private static async Task<(IDuplexPipe? Pipe, SslStream? Tls, string? Error)> StartTlsAsync(ConnectionContext transport, Tls.CertificateSource certificates, long deadline)
     {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(Math.Max(1, deadline - Environment.TickCount64)));
+        CancellationToken cancellationToken = timeout.Token;
         var ssl = new SslStream(new Tls.DuplexPipeStream(transport.Transport), leaveInnerStreamOpen: true);
         try
         {

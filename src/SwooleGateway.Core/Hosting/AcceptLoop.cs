@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 
@@ -13,7 +12,8 @@ internal sealed class AcceptLoop
     private readonly IConnectionListener _listener;
     private readonly Func<ConnectionContext, CancellationToken, Task> _handler;
     private readonly ILogger _logger;
-    private readonly ConcurrentDictionary<Task, byte> _running = new();
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _active = 1; // 1 for the accept loop itself, so the count reaches 0 only after it stopped
 
     public AcceptLoop(IConnectionListener listener, Func<ConnectionContext, CancellationToken, Task> handler, ILogger logger)
     {
@@ -22,7 +22,8 @@ internal sealed class AcceptLoop
         _logger = logger;
     }
 
-    public int Count => _running.Count;
+    /// <summary>Connections whose handler is still running.</summary>
+    public int Count => Math.Max(0, Volatile.Read(ref _active) - 1);
 
     public async Task RunAsync(CancellationToken stopping)
     {
@@ -50,16 +51,25 @@ internal sealed class AcceptLoop
                     break; // listener unbound
                 }
 
-                Task task = RunOneAsync(connection, stopping);
-                _running.TryAdd(task, 0);
-                _ = task.ContinueWith(static (t, s) => ((ConcurrentDictionary<Task, byte>)s!).TryRemove(t, out _), _running, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                // A counter, not a collection of tasks: nothing per connection beyond the handler's own state.
+                Interlocked.Increment(ref _active);
+                _ = RunOneAsync(connection, stopping);
             }
         }
         finally
         {
             await _listener.UnbindAsync(CancellationToken.None).ConfigureAwait(false);
-            await Task.WhenAll(_running.Keys).ConfigureAwait(false);
+            Release();
+            await _drained.Task.ConfigureAwait(false);
             await _listener.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private void Release()
+    {
+        if (Interlocked.Decrement(ref _active) == 0)
+        {
+            _drained.TrySetResult();
         }
     }
 
@@ -81,6 +91,10 @@ internal sealed class AcceptLoop
             {
                 // already broken
             }
+        }
+        finally
+        {
+            Release();
         }
     }
 }
