@@ -82,6 +82,11 @@ public sealed partial class GatewayServer
         }
         finally
         {
+            if (ip is not null)
+            {
+                _ips.Release(ip); // before the connection leaves the tables: whoever sees it gone may connect again at once
+            }
+
             try
             {
                 if (added || _store.Find(connection.Id) == connection)
@@ -95,11 +100,6 @@ public sealed partial class GatewayServer
             }
             finally
             {
-                if (ip is not null)
-                {
-                    _ips.Release(ip);
-                }
-
                 await TearDownAsync(connection).ConfigureAwait(false);
             }
         }
