@@ -20,7 +20,7 @@ internal sealed class OutboundWriter
     private Queue<int>? _frameSizes; // backlog frame boundaries, kept only for DropOldest
     private bool _flushing;
     private bool _closed;
-    private bool _overflowEpisode;
+    private long _episodeStart;
 
     public OutboundWriter(PipeWriter output, long maxBacklogBytes, OverflowPolicy policy = OverflowPolicy.Fail)
     {
@@ -44,19 +44,21 @@ internal sealed class OutboundWriter
     public bool IsClosed => Volatile.Read(ref _closed);
 
     /// <summary>
-    /// True the first time it is called after the backlog overflowed, until the backlog drains again: lets the owner
-    /// log a slow-consumer episode once instead of once per message.
+    /// True at most once per 10 s: lets the owner log a slow consumer once per episode instead of once per message
+    /// (a client that never reads still drains in bursts while the kernel grows its socket buffers, so "until the
+    /// queue drains" would split one episode into many).
     /// </summary>
     public bool TryBeginOverflowEpisode()
     {
         lock (_gate)
         {
-            if (_overflowEpisode)
+            long now = Environment.TickCount64;
+            if (_episodeStart != 0 && now - _episodeStart < 10_000)
             {
                 return false;
             }
 
-            _overflowEpisode = true;
+            _episodeStart = now;
             return true;
         }
     }
@@ -210,7 +212,6 @@ internal sealed class OutboundWriter
                 if (_backlog.WrittenCount == 0)
                 {
                     _flushing = false;
-                    _overflowEpisode = false; // caught up: a later overflow is a new episode
                     _backlog.Reset();
                     return;
                 }
