@@ -79,6 +79,8 @@ public sealed class ClusterApiTests
         var (b, bId) = await Connect(1);
         var (c, _) = await Connect(1);
 
+        Assert.That(await _api.IsOnline(aId), Is.True);
+        Assert.That(await _api.IsOnline(bId), Is.True);
         await _api.SendToClient(bId, "to b");
         Assert.That(await b.ReceiveAsync(), Is.EqualTo("to b"));
         await _api.SendToClients([aId, bId], "to a and b"u8.ToArray());
