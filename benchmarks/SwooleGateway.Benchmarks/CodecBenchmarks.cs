@@ -1,0 +1,162 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using BenchmarkDotNet.Attributes;
+using MessagePack;
+using SwooleGateway.Gateway.Clients;
+using SwooleGateway.Gateway.Framing;
+using SwooleGateway.Protocol;
+using SwooleGateway.Transport;
+
+namespace SwooleGateway.Benchmarks;
+
+/// <summary>The hot-path codecs: one 64-byte message each. Steady state must allocate 0 B.</summary>
+[MemoryDiagnoser]
+public class CodecBenchmarks
+{
+    private readonly byte[] _payload = new byte[64];
+    private ReadOnlySequence<byte> _frame;
+    private ReadOnlySequence<byte> _wsFrame;
+    private ReadOnlySequence<byte> _line;
+    private ReadOnlySequence<byte> _prefixed;
+    private readonly DelimiterFramer _delimiter = new("\n"u8.ToArray());
+    private readonly LengthPrefixFramer _lengthPrefix = new(4, true, false);
+    private readonly byte[] _header = new byte[16];
+    private readonly IPEndPoint _gateway = new(IPAddress.Parse("10.0.0.7"), 2900);
+    private string _clientId = "";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _frame = new ReadOnlySequence<byte>(WriteClientMessage().ToArray());
+        byte[] ws = new byte[6 + 64];
+        ws[0] = 0x81;
+        ws[1] = 0x80 | 64;
+        _wsFrame = new ReadOnlySequence<byte>(ws);
+        _line = new ReadOnlySequence<byte>([.. _payload.Select(_ => (byte)'a'), (byte)'\n']);
+        _prefixed = new ReadOnlySequence<byte>([0, 0, 0, 64, .. _payload]);
+        _clientId = ClientId.Encode(_gateway, 123456789);
+    }
+
+    /// <summary>Gateway → worker event frame (the client frame → worker path).</summary>
+    [Benchmark]
+    public int InternalFrame_write()
+    {
+        return WriteClientMessage().Length;
+    }
+
+    private ReadOnlySpan<byte> WriteClientMessage()
+    {
+        var scratch = FrameCodec.BeginFrame();
+        var w = new MessagePackWriter(scratch);
+        w.WriteArrayHeader(6);
+        w.Write((uint)MessageKind.ClientMessage);
+        w.Write(123456789UL);
+        w.Write(1u);
+        w.WriteNil();
+        w.Write(_payload);
+        w.Write(1u);
+        w.Flush();
+        return FrameCodec.EndFrame(scratch);
+    }
+
+    [Benchmark]
+    public long InternalFrame_read()
+    {
+        ReadOnlySequence<byte> buffer = _frame;
+        FrameCodec.TryReadFrame(ref buffer, 1 << 20, out ReadOnlySequence<byte> body);
+        var r = new MessagePackReader(body);
+        FrameCodec.ReadKind(ref r, out _);
+        ulong id = r.ReadUInt64();
+        r.ReadUInt32();
+        r.TryReadNil();
+        ReadOnlySequence<byte> payload = r.ReadBytes()!.Value;
+        return (long)id + payload.Length;
+    }
+
+    [Benchmark]
+    public int ClientId_encode() => ClientId.Encode(_gateway, 123456789).Length;
+
+    [Benchmark]
+    public ulong ClientId_parse()
+    {
+        ClientId.TryParse(_clientId, out _, out ulong id);
+        return id;
+    }
+
+    [Benchmark]
+    public long WebSocket_parse_and_unmask()
+    {
+        WebSocketFrames.TryParseHeader(_wsFrame, 1 << 16, out WebSocketFrames.Header h);
+        ReadOnlySequence<byte> payload = _wsFrame.Slice(h.HeaderLength, h.PayloadLength);
+        WebSocketFrames.Unmask(payload, h.MaskKey);
+        return payload.Length;
+    }
+
+    [Benchmark]
+    public int WebSocket_write_header() => WebSocketFrames.WriteHeader(_header, WebSocketFrames.OpText, 64);
+
+    [Benchmark]
+    public long Delimiter_read()
+    {
+        ReadOnlySequence<byte> buffer = _line;
+        _delimiter.TryRead(ref buffer, 1 << 16, out ReadOnlySequence<byte> message, out _);
+        return message.Length;
+    }
+
+    [Benchmark]
+    public long LengthPrefix_read()
+    {
+        ReadOnlySequence<byte> buffer = _prefixed;
+        _lengthPrefix.TryRead(ref buffer, 1 << 16, out ReadOnlySequence<byte> message, out _);
+        return message.Length;
+    }
+}
+
+/// <summary>
+/// Fan-out: one 64-byte WebSocket message to 10,000 connections, each with its own outbound writer over a pipe
+/// whose reader is the null stream (so writes complete synchronously, as they do on an unblocked socket).
+/// </summary>
+[MemoryDiagnoser]
+public class FanOutBenchmarks
+{
+    private OutboundWriter[] _writers = [];
+    private readonly ReadOnlySequence<byte> _payload = new(new byte[64]);
+
+    [Params(10_000)]
+    public int Connections { get; set; }
+
+    [GlobalSetup]
+    public void Setup() => _writers = [.. Enumerable.Range(0, Connections).Select(_ => new OutboundWriter(PipeWriter.Create(Stream.Null), 1 << 20))];
+
+    [Benchmark]
+    public int Broadcast_to_all()
+    {
+        Span<byte> header = stackalloc byte[WebSocketFrames.MaxServerHeader];
+        int n = WebSocketFrames.WriteHeader(header, WebSocketFrames.OpText, _payload.Length);
+        int written = 0;
+        foreach (OutboundWriter writer in _writers)
+        {
+            written += writer.TryWrite(header[..n], _payload, default) == WriteResult.Written ? 1 : 0;
+        }
+
+        return written;
+    }
+}
+
+/// <summary>Session encode/decode (runs when a session changes, not per message).</summary>
+[MemoryDiagnoser]
+public class SessionBenchmarks
+{
+    private readonly Dictionary<string, object?> _session = new() { ["uid"] = "alice", ["level"] = 12, ["room"] = "lobby", ["vip"] = true };
+    private byte[] _bytes = [];
+
+    [GlobalSetup]
+    public void Setup() => _bytes = MessagePackSerializer.Serialize(_session);
+
+    [Benchmark]
+    public int Session_encode() => MessagePackSerializer.Serialize(_session).Length;
+
+    [Benchmark]
+    public int Session_decode() => MessagePackSerializer.Deserialize<Dictionary<string, object?>>(_bytes).Count;
+}
