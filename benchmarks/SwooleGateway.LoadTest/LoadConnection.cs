@@ -37,6 +37,14 @@ public abstract class LoadConnection : IAsyncDisposable
 
         var ws = new ClientWebSocket();
         ws.Options.KeepAliveInterval = TimeSpan.Zero;
+        if (options.Transport == "signalr")
+        {
+            await ws.ConnectAsync(new Uri($"ws://{options.Target}/hub"), new SocketInvoker(socket), cancellationToken);
+            var hub = new SignalRLoadConnection(ws);
+            await hub.HandshakeAsync(cancellationToken);
+            return hub;
+        }
+
         await ws.ConnectAsync(new Uri($"ws://{options.Target}/"), new SocketInvoker(socket), cancellationToken);
         return new WsLoadConnection(ws);
     }

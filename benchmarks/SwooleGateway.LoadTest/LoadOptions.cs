@@ -8,7 +8,7 @@ public sealed class LoadOptions
     public const string Usage = """
         usage: SwooleGateway.LoadTest <echo|broadcast|idle> [options]
           --target host:port     gateway client listener (default 127.0.0.1:7272)
-          --transport ws|tcp     WebSocket or newline-delimited TCP (default ws)
+          --transport ws|tcp|signalr  WebSocket, newline-delimited TCP, or SignalR's JSON hub protocol at /hub (default ws)
           --connections N        echo: connections in the closed loop; broadcast: receivers (default 100 / 1000)
           --window N             broadcast: broadcasts in flight (default 8)
           --size N               payload bytes per message (default 64)
@@ -63,7 +63,7 @@ public sealed class LoadOptions
             switch (args[i])
             {
                 case "--target": o.Target = IPEndPoint.Parse(Next()); break;
-                case "--transport": o.Transport = Next() is "tcp" ? "tcp" : "ws"; break;
+                case "--transport": o.Transport = Next() switch { "tcp" => "tcp", "signalr" => "signalr", _ => "ws" }; break;
                 case "--connections": o.Connections = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--window": o.Window = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--size": o.Size = int.Parse(Next(), CultureInfo.InvariantCulture); break;

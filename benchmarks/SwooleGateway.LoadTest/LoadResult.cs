@@ -50,4 +50,5 @@ public sealed class LoadResult
 }
 
 [JsonSerializable(typeof(LoadResult))]
+[JsonSerializable(typeof(Invocation))]
 internal sealed partial class LoadJson : JsonSerializerContext;
