@@ -23,7 +23,7 @@ public sealed class ConnectInfo
     public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
 
     /// <summary>WebSocket: the cookies of the upgrade request.</summary>
-    public IReadOnlyDictionary<string, string> Cookies => ParseCookies(Headers.TryGetValue("Cookie", out string? c) ? c : null);
+    public IReadOnlyDictionary<string, string> Cookies => SwooleGateway.Transport.HttpHeaders.ParseCookies(Headers.TryGetValue("Cookie", out string? c) ? c : null);
 
     /// <summary>WebSocket: the negotiated subprotocol, if any.</summary>
     public string? SubProtocol { get; init; }
@@ -33,29 +33,4 @@ public sealed class ConnectInfo
 
     /// <summary>The session the gateway's authorizer set, if any.</summary>
     public IReadOnlyDictionary<string, object?>? Session { get; init; }
-
-    private static Dictionary<string, string> ParseCookies(string? header)
-    {
-        var cookies = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (string part in (header ?? "").Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-        {
-            int eq = part.IndexOf('=', StringComparison.Ordinal);
-            if (eq > 0)
-            {
-                cookies[part[..eq]] = part[(eq + 1)..].Trim('"');
-            }
-        }
-
-        return cookies;
-    }
-}
-
-/// <summary>What a client had when it closed.</summary>
-public sealed class CloseInfo
-{
-    public IReadOnlyDictionary<string, object?>? Session { get; init; }
-
-    public string? Uid { get; init; }
-
-    public IReadOnlyList<string> Groups { get; init; } = [];
 }

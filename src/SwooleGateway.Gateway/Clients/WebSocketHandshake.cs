@@ -121,21 +121,6 @@ internal static class WebSocketHandshake
         return (target[..q], query);
     }
 
-    public static Dictionary<string, string> ParseCookies(string? header)
-    {
-        var cookies = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (string part in (header ?? "").Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-        {
-            int eq = part.IndexOf('=', StringComparison.Ordinal);
-            if (eq > 0)
-            {
-                cookies[part[..eq]] = part[(eq + 1)..].Trim('"');
-            }
-        }
-
-        return cookies;
-    }
-
     public static string ReasonPhrase(int status) => status switch
     {
         400 => "Bad Request",

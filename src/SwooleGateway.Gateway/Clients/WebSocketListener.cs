@@ -92,7 +92,7 @@ internal sealed class WebSocketListener : ClientListener
             Path = path,
             Query = query,
             Headers = request.Headers,
-            Cookies = WebSocketHandshake.ParseCookies(request.Header("Cookie")),
+            Cookies = HttpHeaders.ParseCookies(request.Header("Cookie")),
             SubProtocol = subProtocol,
         };
 

@@ -1,0 +1,11 @@
+namespace SwooleGateway.Worker;
+
+/// <summary>What a client had when it closed.</summary>
+public sealed class CloseInfo
+{
+    public IReadOnlyDictionary<string, object?>? Session { get; init; }
+
+    public string? Uid { get; init; }
+
+    public IReadOnlyList<string> Groups { get; init; } = [];
+}
