@@ -31,7 +31,7 @@ public sealed partial class GatewayServer : BackgroundService, IFrameHandler, IC
     private readonly ClientStore _store = new();
     private readonly IpTable _ips = new();
     private readonly List<ClientListener> _listeners = [];
-    private readonly IOptionsMonitor<GatewayOptions>? _live;
+    private volatile GatewayOptions _live;
     private readonly ClientAuthorizer? _authorizer;
     private readonly WorkerPool _workers = new();
     private readonly ConcurrentDictionary<WorkerLink, byte> _links = new();
@@ -48,7 +48,8 @@ public sealed partial class GatewayServer : BackgroundService, IFrameHandler, IC
         IOptions<GatewayAuthorizationOptions>? authorization = null)
     {
         _authorizer = authorization?.Value.Authorizer;
-        _live = live;
+        _live = live?.CurrentValue ?? gatewayOptions.Value;
+        live?.OnChange(value => _live = value); // read per message: a field, not an options lookup
         _framers = framers?.Value.Framers ?? new Dictionary<string, Func<Framing.IClientFramer>>();
         _commands = commands?.Value.Handlers ?? new Dictionary<string, GatewayCommandHandler>();
         _options = options.Value;
@@ -77,7 +78,7 @@ public sealed partial class GatewayServer : BackgroundService, IFrameHandler, IC
     public int WorkerCount => _workers.Count;
 
     /// <summary>Settings that may change while running (throttle, per-IP limit): the live value when configuration reloads.</summary>
-    private GatewayOptions Live => _live?.CurrentValue ?? _gatewayOptions;
+    private GatewayOptions Live => _live;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -201,7 +201,9 @@ internal sealed class OutboundWriter
 
             lock (_gate)
             {
-                if (result.IsCompleted || result.IsCanceled || _closed)
+                // Close() stops new writes but lets the backlog drain (a graceful close delivers what was queued);
+                // only a dead or cancelled socket discards it.
+                if (result.IsCompleted || result.IsCanceled)
                 {
                     _closed = true;
                     _flushing = false;
