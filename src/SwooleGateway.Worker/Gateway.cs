@@ -56,4 +56,39 @@ public static class Gateway
     public static Task<int> GetClientCount(CancellationToken cancellationToken = default) => Api.GetClientCount(cancellationToken);
 
     public static Task<int> GetClientCountByGroup(string group, CancellationToken cancellationToken = default) => Api.GetClientCountByGroup(group, cancellationToken);
+
+    public static ValueTask SendToClients(IEnumerable<string> clientIds, ReadOnlyMemory<byte> message, SendFlags flags = SendFlags.Auto) => Api.SendToClients(clientIds, message, flags);
+
+    public static ValueTask SendToUids(IEnumerable<string> uids, ReadOnlyMemory<byte> message, IEnumerable<string>? excludeClients = null, SendFlags flags = SendFlags.Auto) => Api.SendToUids(uids, message, excludeClients, flags);
+
+    public static ValueTask SendToGroups(IEnumerable<string> groups, ReadOnlyMemory<byte> message, IEnumerable<string>? excludeClients = null, SendFlags flags = SendFlags.Auto) => Api.SendToGroups(groups, message, excludeClients, flags);
+
+    public static ValueTask CloseClient(string clientId, bool force, ReadOnlyMemory<byte>? lastMessage, SendFlags flags = SendFlags.Auto) => Api.CloseClient(clientId, force, lastMessage, flags);
+
+    public static Task<ClientInfo?> GetClientInfo(string clientId, ClientInfoFlags fields = ClientInfoFlags.All, CancellationToken cancellationToken = default) => Api.GetClientInfo(clientId, fields, cancellationToken);
+
+    public static Task<string?> GetUidByClient(string clientId, CancellationToken cancellationToken = default) => Api.GetUidByClient(clientId, cancellationToken);
+
+    public static Task<int> GetUidCount(bool exact = true, CancellationToken cancellationToken = default) => Api.GetUidCount(exact, cancellationToken);
+
+    public static Task<int> GetUidCountByGroup(string group, CancellationToken cancellationToken = default) => Api.GetUidCountByGroup(group, cancellationToken);
+
+    public static IAsyncEnumerable<string> GetClientList(string? prevClient = null, CancellationToken cancellationToken = default) => Api.GetClientList(prevClient, cancellationToken);
+
+    public static IAsyncEnumerable<string> GetClientListByGroup(string group, string? prevClient = null, CancellationToken cancellationToken = default) => Api.GetClientListByGroup(group, prevClient, cancellationToken);
+
+    public static IAsyncEnumerable<string> GetClientListByUid(string uid, string? prevClient = null, CancellationToken cancellationToken = default) => Api.GetClientListByUid(uid, prevClient, cancellationToken);
+
+    public static IAsyncEnumerable<string> GetUidList(bool unique = true, CancellationToken cancellationToken = default) => Api.GetUidList(unique, cancellationToken);
+
+    public static IAsyncEnumerable<string> GetUidListByGroup(string group, bool unique = true, CancellationToken cancellationToken = default) => Api.GetUidListByGroup(group, unique, cancellationToken);
+
+    public static IAsyncEnumerable<string> GetGroupList(bool unique = true, CancellationToken cancellationToken = default) => Api.GetGroupList(unique, cancellationToken);
+
+    public static IAsyncEnumerable<(string ClientId, IReadOnlyDictionary<string, object?>? Session)> GetSessionsByGroup(string group, CancellationToken cancellationToken = default) =>
+        Api.GetSessionsByGroup(group, cancellationToken);
+
+    public static Task<byte[]?> CallCommand(string clientId, string name, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default) => Api.CallCommand(clientId, name, payload, cancellationToken);
+
+    public static Task<IReadOnlyDictionary<string, byte[]?>> CallCommandOnAll(string name, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default) => Api.CallCommandOnAll(name, payload, cancellationToken);
 }
