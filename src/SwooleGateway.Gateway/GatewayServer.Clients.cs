@@ -57,7 +57,7 @@ public sealed partial class GatewayServer
         }
 
         ulong id = Interlocked.Increment(ref _nextConnectionId);
-        var connection = new ClientConnection(id, ClientId.Encode(_advertised!, id), transport, listener, _gatewayOptions.MaxPendingBytesPerClient,
+        var connection = new ClientConnection(id, _advertised!, transport, listener, _gatewayOptions.MaxPendingBytesPerClient,
             PolicyOf(_gatewayOptions.SlowClientPolicy), pipe)
         {
             Ip = ip,

@@ -14,13 +14,18 @@ internal sealed class OutboundWriter
 {
     private readonly PipeWriter _output;
     private readonly long _maxBacklogBytes;
-    private readonly Lock _gate = new();
-    private readonly PooledBufferWriter _backlog = new();
+    private PooledBufferWriter? _backlogBuffer; // created the first time a socket is slow: idle connections do not carry one
     private readonly OverflowPolicy _policy;
     private Queue<int>? _frameSizes; // backlog frame boundaries, kept only for DropOldest
     private bool _flushing;
     private bool _closed;
     private long _episodeStart;
+
+    // Guarded by lock(this): the type is internal and never exposed, and a separate lock object would cost
+    // 40 bytes on every one of hundreds of thousands of connections.
+    private PooledBufferWriter Backlog => _backlogBuffer ??= new PooledBufferWriter();
+
+    private int BacklogCount => _backlogBuffer?.WrittenCount ?? 0;
 
     public OutboundWriter(PipeWriter output, long maxBacklogBytes, OverflowPolicy policy = OverflowPolicy.Fail)
     {
@@ -34,9 +39,9 @@ internal sealed class OutboundWriter
     {
         get
         {
-            lock (_gate)
+            lock (this)
             {
-                return _backlog.WrittenCount;
+                return BacklogCount;
             }
         }
     }
@@ -50,7 +55,7 @@ internal sealed class OutboundWriter
     /// </summary>
     public bool TryBeginOverflowEpisode()
     {
-        lock (_gate)
+        lock (this)
         {
             long now = Environment.TickCount64;
             if (_episodeStart != 0 && now - _episodeStart < 10_000)
@@ -70,7 +75,7 @@ internal sealed class OutboundWriter
     {
         long size = header.Length + payload.Length + trailer.Length;
         ValueTask<FlushResult> flush;
-        lock (_gate)
+        lock (this)
         {
             if (_closed)
             {
@@ -80,7 +85,7 @@ internal sealed class OutboundWriter
             if (_flushing)
             {
                 WriteResult result = WriteResult.Queued;
-                if (_backlog.WrittenCount + size > _maxBacklogBytes)
+                if (BacklogCount + size > _maxBacklogBytes)
                 {
                     if (_policy != OverflowPolicy.DropOldest || size > _maxBacklogBytes)
                     {
@@ -88,16 +93,16 @@ internal sealed class OutboundWriter
                     }
 
                     int discard = 0;
-                    while (_frameSizes!.Count > 0 && _backlog.WrittenCount - discard + size > _maxBacklogBytes)
+                    while (_frameSizes!.Count > 0 && BacklogCount - discard + size > _maxBacklogBytes)
                     {
                         discard += _frameSizes.Dequeue();
                     }
 
-                    _backlog.DiscardPrefix(discard);
+                    Backlog.DiscardPrefix(discard);
                     result = WriteResult.QueuedAfterDroppingOldest;
                 }
 
-                Copy(_backlog, header, payload, trailer);
+                Copy(Backlog, header, payload, trailer);
                 if (_policy == OverflowPolicy.DropOldest)
                 {
                     (_frameSizes ??= new Queue<int>()).Enqueue((int)size);
@@ -138,12 +143,12 @@ internal sealed class OutboundWriter
     /// <summary>Stops accepting writes. Does not complete the pipe: the connection owner does that.</summary>
     public void Close()
     {
-        lock (_gate)
+        lock (this)
         {
             _closed = true;
             if (!_flushing)
             {
-                _backlog.Reset();
+                _backlogBuffer?.Reset();
             }
         }
     }
@@ -153,7 +158,7 @@ internal sealed class OutboundWriter
     {
         while (!cancellationToken.IsCancellationRequested)
         {
-            lock (_gate)
+            lock (this)
             {
                 if (!_flushing)
                 {
@@ -199,7 +204,7 @@ internal sealed class OutboundWriter
                 result = new FlushResult(isCanceled: false, isCompleted: true);
             }
 
-            lock (_gate)
+            lock (this)
             {
                 // Close() stops new writes but lets the backlog drain (a graceful close delivers what was queued);
                 // only a dead or cancelled socket discards it.
@@ -207,21 +212,21 @@ internal sealed class OutboundWriter
                 {
                     _closed = true;
                     _flushing = false;
-                    _backlog.Reset();
+                    _backlogBuffer?.Reset();
                     return;
                 }
 
-                if (_backlog.WrittenCount == 0)
+                if (BacklogCount == 0)
                 {
                     _flushing = false;
-                    _backlog.Reset();
+                    _backlogBuffer?.Reset();
                     return;
                 }
 
                 try
                 {
-                    _output.Write(_backlog.WrittenSpan);
-                    _backlog.Reset();
+                    _output.Write(Backlog.WrittenSpan);
+                    _backlogBuffer?.Reset();
                     _frameSizes?.Clear();
                     pending = _output.FlushAsync();
                 }
@@ -229,7 +234,7 @@ internal sealed class OutboundWriter
                 {
                     _closed = true;
                     _flushing = false;
-                    _backlog.Reset();
+                    _backlogBuffer?.Reset();
                     return;
                 }
             }

@@ -14,11 +14,14 @@ internal sealed class ClientConnection
 {
     private int _closing;
 
-    public ClientConnection(ulong id, string clientId, ConnectionContext transport, ClientListener listener, long maxPendingBytes,
+    private readonly IPEndPoint _gateway;
+    private string? _clientId;
+
+    public ClientConnection(ulong id, IPEndPoint gateway, ConnectionContext transport, ClientListener listener, long maxPendingBytes,
         OverflowPolicy policy = OverflowPolicy.Fail, IDuplexPipe? pipe = null)
     {
         Id = id;
-        ClientId = clientId;
+        _gateway = gateway;
         Transport = transport;
         Pipe = pipe ?? transport.Transport;
         Listener = listener;
@@ -29,7 +32,8 @@ internal sealed class ClientConnection
 
     public ulong Id { get; }
 
-    public string ClientId { get; }
+    /// <summary>The client id, built when first needed (logs, rare paths): idle connections do not carry the string.</summary>
+    public string ClientId => _clientId ??= SwooleGateway.ClientId.Encode(_gateway, Id);
 
     public ConnectionContext Transport { get; }
 
