@@ -158,6 +158,35 @@ public sealed class ProtectionTests
         Assert.That(await quiet.ReceiveAsync(), Is.Null, "the quiet client of the same IP is closed too");
     }
 
+    [Test]
+    public async Task A_graceful_close_delivers_everything_queued_behind_a_slow_socket_first()
+    {
+        TestCluster cluster = await Start(new() { ["SwooleGateway:Gateway:MaxPendingBytesPerClient"] = "67108864" });
+        using TcpTestClient slow = await TcpTestClient.ConnectAsync(cluster.TcpEndPoint);
+        await slow.SendAsync("me");
+        string id = (await slow.ReceiveAsync())!["me:".Length..];
+        var api = cluster.Workers[0].Service.Api;
+
+        // 16 MiB while the client is not reading: more than the kernel buffers, so most of it waits in our queue.
+        string chunk = new('q', 64 * 1024);
+        for (int i = 0; i < 256; i++)
+        {
+            await api.SendToClient(id, chunk);
+        }
+
+        await api.CloseClient(id, lastMessage: "END"u8.ToArray());
+        int chunks = 0;
+        string? last = null;
+        while (await slow.ReceiveAsync() is { } line)
+        {
+            chunks += line == chunk ? 1 : 0;
+            last = line;
+        }
+
+        Assert.That(chunks, Is.EqualTo(256), "nothing queued was dropped by the close");
+        Assert.That(last, Is.EqualTo("END"), "the last message comes last, then the close");
+    }
+
     [TestCase("Close")]
     [TestCase("DropNewest")]
     [TestCase("DropOldest")]
