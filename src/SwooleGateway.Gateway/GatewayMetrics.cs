@@ -12,7 +12,8 @@ internal static class GatewayMetrics
     public static readonly Counter<long> MessagesIn = s_meter.CreateCounter<long>("swoolegateway.gateway.messages_in", "{message}", "Client messages received");
     public static readonly Counter<long> BytesIn = s_meter.CreateCounter<long>("swoolegateway.gateway.bytes_in", "By", "Client payload bytes received");
     public static readonly Counter<long> MessagesOut = s_meter.CreateCounter<long>("swoolegateway.gateway.messages_out", "{message}", "Messages queued to clients");
-    public static readonly Counter<long> EventsDropped = s_meter.CreateCounter<long>("swoolegateway.gateway.events_dropped", "{event}", "Client events dropped because no worker was connected");
+    public static readonly Counter<long> EventsDropped = s_meter.CreateCounter<long>("swoolegateway.gateway.events_dropped", "{event}", "Client events dropped: no worker connected within HoldEventsFor, or the hold queue was full");
+    public static readonly Counter<long> EventsHeld = s_meter.CreateCounter<long>("swoolegateway.gateway.events_held", "{event}", "Client events held because no worker was connected");
     public static readonly Counter<long> SlowClientsClosed = s_meter.CreateCounter<long>("swoolegateway.gateway.slow_clients_closed", "{connection}", "Clients closed because their outbound queue was full");
     public static readonly Counter<long> ClientErrors = s_meter.CreateCounter<long>("swoolegateway.gateway.client_protocol_errors", "{connection}", "Clients closed for bad input");
 

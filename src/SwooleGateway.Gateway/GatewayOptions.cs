@@ -26,6 +26,15 @@ public sealed class GatewayOptions
     /// <summary>Largest HTTP upgrade request accepted. Default 8 KiB.</summary>
     public int MaxHandshakeSize { get; set; } = 8 * 1024;
 
+    /// <summary>
+    /// Client events held while no worker is connected (for example during a worker restart) and replayed, in order, to
+    /// the first worker that connects; beyond this many they are dropped and counted. 0 = drop at once. Default 10,000.
+    /// </summary>
+    public int HoldEventsWithoutWorker { get; set; } = 10_000;
+
+    /// <summary>Held events older than this when a worker connects are dropped (counted). Default 10 s.</summary>
+    public TimeSpan HoldEventsFor { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Outbound bytes buffered for one slow client beyond the transport's own buffer before it is closed. Default 1 MiB.</summary>
     public long MaxPendingBytesPerClient { get; set; } = 1024 * 1024;
 

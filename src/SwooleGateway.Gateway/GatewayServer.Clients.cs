@@ -267,16 +267,73 @@ public sealed partial class GatewayServer
         worker = _workers.Pick();
         connection.Worker = worker;
         connection.SessionSentVersion = -1;
-        if (worker is null)
+        return worker;
+    }
+
+    /// <summary>Sends an event frame to its worker, or holds it until a worker connects (bounded in count and age).</summary>
+    private void Deliver(WorkerLink? worker, ReadOnlySpan<byte> frame)
+    {
+        if (worker is not null)
         {
-            GatewayMetrics.EventsDropped.Add(1);
-            if (Interlocked.Exchange(ref _noWorkerWarned, 1) == 0)
-            {
-                Log.NoWorker(_logger);
-            }
+            worker.Connection.TrySend(frame);
+            return;
         }
 
-        return worker;
+        lock (_held)
+        {
+            // Re-check under the lock that publishes new workers: either the worker is visible now, or it will
+            // replay this frame before it takes any other event, so a client's events stay in order.
+            if (_workers.Pick() is { } late)
+            {
+                late.Connection.TrySend(frame);
+                return;
+            }
+
+            if (_held.Count >= _gatewayOptions.HoldEventsWithoutWorker)
+            {
+                GatewayMetrics.EventsDropped.Add(1);
+                return;
+            }
+
+            _held.Enqueue((Environment.TickCount64, frame.ToArray()));
+            GatewayMetrics.EventsHeld.Add(1);
+        }
+
+        if (Interlocked.Exchange(ref _noWorkerWarned, 1) == 0)
+        {
+            Log.NoWorker(_logger, _gatewayOptions.HoldEventsWithoutWorker, _gatewayOptions.HoldEventsFor.TotalSeconds);
+        }
+    }
+
+    /// <summary>A worker connected: replay the held events (dropping those older than HoldEventsFor), then let it take new ones.</summary>
+    private void AddWorker(WorkerLink link)
+    {
+        int replayed = 0;
+        int expired = 0;
+        lock (_held)
+        {
+            long oldest = Environment.TickCount64 - (long)_gatewayOptions.HoldEventsFor.TotalMilliseconds;
+            while (_held.TryDequeue(out (long At, byte[] Frame) held))
+            {
+                if (held.At < oldest)
+                {
+                    expired++;
+                    continue;
+                }
+
+                link.Connection.TrySend(held.Frame);
+                replayed++;
+            }
+
+            _workers.Add(link);
+        }
+
+        Interlocked.Exchange(ref _noWorkerWarned, 0);
+        GatewayMetrics.EventsDropped.Add(expired);
+        if (replayed + expired > 0)
+        {
+            Log.HeldEventsReplayed(_logger, replayed, link.Connection.PeerId, expired);
+        }
     }
 
     /// <summary>Hot path: client frame → worker. Builds the event frame in the thread's scratch buffer; allocates nothing.</summary>
@@ -293,11 +350,6 @@ public sealed partial class GatewayServer
         }
 
         WorkerLink? worker = Route(connection);
-        if (worker is null)
-        {
-            return;
-        }
-
         SessionState? session = Volatile.Read(ref connection.Session);
         uint version = session?.Version ?? 0;
         var scratch = FrameCodec.BeginFrame();
@@ -306,30 +358,26 @@ public sealed partial class GatewayServer
         w.Write((uint)MessageKind.ClientMessage);
         w.Write(connection.Id);
         w.Write(version);
-        if (connection.SessionSentVersion == version)
+        if (worker is not null && connection.SessionSentVersion == version)
         {
             w.WriteNil();
         }
         else
         {
+            // A held event may reach any worker later: it carries the session in full.
             w.Write(session is null ? ReadOnlySpan<byte>.Empty : session.Bytes);
-            connection.SessionSentVersion = version;
+            connection.SessionSentVersion = worker is null ? -1 : version;
         }
 
         w.Write(payload);
         w.Write(text ? GatewayProtocol.FlagText : 0u);
         w.Flush();
-        worker.Connection.TrySend(FrameCodec.EndFrame(scratch));
+        Deliver(worker, FrameCodec.EndFrame(scratch));
     }
 
     private void SendConnectEvent(ClientConnection connection, ClientHandshake handshake)
     {
         WorkerLink? worker = Route(connection);
-        if (worker is null)
-        {
-            return;
-        }
-
         SessionState? session = Volatile.Read(ref connection.Session);
         var scratch = FrameCodec.BeginFrame();
         var w = new MessagePackWriter(scratch);
@@ -348,8 +396,8 @@ public sealed partial class GatewayServer
         w.Write(connection.Uid);
         WriteMap(ref w, handshake.Query);
         w.Flush();
-        connection.SessionSentVersion = session?.Version ?? 0;
-        worker.Connection.TrySend(FrameCodec.EndFrame(scratch));
+        connection.SessionSentVersion = worker is null ? -1 : session?.Version ?? 0;
+        Deliver(worker, FrameCodec.EndFrame(scratch));
 
         static void WriteMap(ref MessagePackWriter w, IReadOnlyDictionary<string, string> map)
         {
@@ -371,11 +419,6 @@ public sealed partial class GatewayServer
     private void SendCloseEvent(ClientConnection connection, string? uid, string[] groups)
     {
         WorkerLink? worker = Route(connection);
-        if (worker is null)
-        {
-            return;
-        }
-
         SessionState? session = Volatile.Read(ref connection.Session);
         var scratch = FrameCodec.BeginFrame();
         var w = new MessagePackWriter(scratch);
@@ -391,7 +434,7 @@ public sealed partial class GatewayServer
         }
 
         w.Flush();
-        worker.Connection.TrySend(FrameCodec.EndFrame(scratch));
+        Deliver(worker, FrameCodec.EndFrame(scratch));
     }
 
     // ---- messages to clients ----

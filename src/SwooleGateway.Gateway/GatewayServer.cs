@@ -35,6 +35,7 @@ public sealed partial class GatewayServer : BackgroundService, IFrameHandler, IC
     private readonly ClientAuthorizer? _authorizer;
     private readonly WorkerPool _workers = new();
     private readonly ConcurrentDictionary<WorkerLink, byte> _links = new();
+    private readonly Queue<(long At, byte[] Frame)> _held = new(); // events that arrived while no worker was connected; lock(_held)
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentDictionary<string, IPEndPoint> _listenerEndPoints = new();
     private readonly string _gatewayId = $"gateway-{Environment.MachineName}-{Environment.ProcessId}-{Random.Shared.Next(0x10000):x4}";
@@ -205,8 +206,7 @@ public sealed partial class GatewayServer : BackgroundService, IFrameHandler, IC
         _links[link] = 0;
         if (link.ReceivesEvents)
         {
-            _workers.Add(link);
-            Interlocked.Exchange(ref _noWorkerWarned, 0);
+            AddWorker(link);
         }
 
         Log.WorkerConnected(_logger, connection.PeerRole, connection.PeerId, connection.RemoteEndPoint?.ToString() ?? "?", _workers.Count);
@@ -266,8 +266,11 @@ public sealed partial class GatewayServer : BackgroundService, IFrameHandler, IC
         [LoggerMessage(3005, LogLevel.Information, "Worker {NodeId} is draining: no new events are sent to it", EventName = "WorkerDraining")]
         public static partial void WorkerDraining(ILogger logger, string nodeId);
 
-        [LoggerMessage(3006, LogLevel.Warning, "No worker is connected: client events are dropped until one connects (counted in swoolegateway.gateway.events_dropped)", EventName = "NoWorker")]
-        public static partial void NoWorker(ILogger logger);
+        [LoggerMessage(3006, LogLevel.Warning, "No worker is connected: holding client events (at most {Max}, for {Seconds} s) until one connects; beyond that they are dropped and counted", EventName = "NoWorker")]
+        public static partial void NoWorker(ILogger logger, int max, double seconds);
+
+        [LoggerMessage(3017, LogLevel.Information, "Replayed {Replayed} held client events to worker {NodeId} ({Expired} were older than HoldEventsFor and dropped)", EventName = "HeldEventsReplayed")]
+        public static partial void HeldEventsReplayed(ILogger logger, int replayed, string nodeId, int expired);
 
         [LoggerMessage(3007, LogLevel.Warning, "Closing client {ClientId} from {Remote} on {Listener}: {Reason}", EventName = "ClientProtocolError")]
         public static partial void ClientError(ILogger logger, string clientId, string remote, string listener, string reason);

@@ -249,6 +249,29 @@ public sealed class EndToEndTests
         Assert.That(await b.ReceiveAsync(), Is.Null);
     }
 
+    [Test]
+    public async Task Messages_sent_while_no_worker_is_connected_are_held_and_replayed_in_order()
+    {
+        await using WsTestClient client = await WsTestClient.ConnectAsync(_cluster.WebSocketEndPoint);
+        await client.SendAsync("echo:before");
+        Assert.That(await client.ReceiveAsync(), Is.EqualTo("echo:before"));
+
+        await _cluster.StopAsync(_cluster.Workers[0].Host);
+        await TimeoutExtensions.WaitUntil(() => _cluster.Gateway.WorkerCount == 0, "the worker to leave");
+        await client.SendAsync("echo:held-1");
+        await client.SendAsync("set:k=v");
+        await client.SendAsync("echo:held-2");
+        await _cluster.Logs.WaitFor("holding client events");
+
+        await _cluster.StartWorkerAsync<EchoSample.EchoHandler>();
+        Assert.That(await client.ReceiveAsync(), Is.EqualTo("echo:held-1"));
+        Assert.That(await client.ReceiveAsync(), Is.EqualTo("ok:set:k"));
+        Assert.That(await client.ReceiveAsync(), Is.EqualTo("echo:held-2"));
+        await _cluster.Logs.WaitFor("Replayed 3 held client events");
+        await client.SendAsync("get:k");
+        Assert.That(await client.ReceiveAsync(), Is.EqualTo("session:k=v"), "the new worker has the session");
+    }
+
     private Task WaitForClients(int count) =>
         TimeoutExtensions.WaitUntil(() => _cluster.Gateway.ClientCount == count, $"{count} clients on the gateway");
 }
