@@ -232,6 +232,7 @@ public sealed partial class GatewayServer : BackgroundService, IFrameHandler, IC
                 return;
             case MessageKind.WorkerDraining:
                 link.MarkDraining();
+                connection.TrySendKind(MessageKind.DrainAck); // FIFO link: every event routed before this frame precedes it
                 Log.WorkerDraining(_logger, connection.PeerId);
                 return;
             default:

@@ -47,6 +47,12 @@ internal sealed class GatewayLink : IFrameHandler
 
     public bool IsOpen => !Connection.Closing.IsCancellationRequested;
 
+    /// <summary>Completes when the gateway confirmed it routes no new events to this worker (after WorkerDraining).</summary>
+    public TaskCompletionSource Drained { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Environment.TickCount64 of the last client event received on this link.</summary>
+    public long LastEventAt;
+
     /// <summary>True when the gateway said it is shutting down on purpose before its link closed.</summary>
     public bool LeftGracefully { get; private set; }
 
@@ -137,12 +143,18 @@ internal sealed class GatewayLink : IFrameHandler
                 return;
             }
 
+            case MessageKind.DrainAck:
+                Drained.TrySetResult();
+                RegisterProtocol.SkipRest(ref reader, fieldCount);
+                return;
+
             case MessageKind.GatewayLeaving:
                 LeftGracefully = true;
                 RegisterProtocol.SkipRest(ref reader, fieldCount);
                 return;
 
             case MessageKind.ClientConnect or MessageKind.ClientMessage or MessageKind.ClientClose when _events is not null:
+                Volatile.Write(ref LastEventAt, Environment.TickCount64);
                 _events.OnEvent(this, kind, fieldCount, ref reader);
                 return;
 

@@ -70,7 +70,11 @@ public sealed partial class WorkerService : BackgroundService
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        foreach (GatewayLink link in _directory.Links)
+        // Graceful leave, so that a reload loses no event: (1) ask every gateway to route nothing new here and wait
+        // for its acknowledgement (events routed before it arrive before it); (2) finish every event received,
+        // until the links have been quiet a moment; (3) only then close. All of it bounded by DrainTimeout.
+        GatewayLink[] links = _directory.Links;
+        foreach (GatewayLink link in links)
         {
             link.Connection.TrySendKind(MessageKind.WorkerDraining);
         }
@@ -80,7 +84,18 @@ public sealed partial class WorkerService : BackgroundService
             drain.CancelAfter(_workerOptions.DrainTimeout);
             try
             {
-                await _dispatcher.WaitIdleAsync(drain.Token).ConfigureAwait(false);
+                await Task.WhenAll(links.Select(l => l.Drained.Task.WaitAsync(drain.Token))).ConfigureAwait(false);
+                while (true)
+                {
+                    await _dispatcher.WaitIdleAsync(drain.Token).ConfigureAwait(false);
+                    long quietSince = links.Length == 0 ? 0 : links.Max(l => Volatile.Read(ref l.LastEventAt));
+                    if (Environment.TickCount64 - quietSince >= 200 && _dispatcher.InFlight == 0)
+                    {
+                        break;
+                    }
+
+                    await Task.Delay(50, drain.Token).ConfigureAwait(false);
+                }
             }
             catch (OperationCanceledException)
             {

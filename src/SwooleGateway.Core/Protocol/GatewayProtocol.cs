@@ -20,6 +20,10 @@ namespace SwooleGateway.Protocol;
 /// <code>
 /// WorkerDraining [40]   the worker is stopping: send it no new events; it finishes what it has.
 /// </code>
+/// Control, gateway → worker:
+/// <code>
+/// DrainAck [42]         answer to WorkerDraining: the gateway routes nothing new to this worker after this frame.
+/// </code>
 /// Control, gateway → worker/client:
 /// <code>
 /// GatewayLeaving [41]   the gateway is shutting down on purpose: do not report it as missing once its link closes.

@@ -24,6 +24,7 @@ internal enum MessageKind : uint
     // Control.
     WorkerDraining = 40,   // worker -> gateway: send me no new events
     GatewayLeaving = 41,   // gateway -> worker/client: shutting down on purpose (not a crash)
+    DrainAck = 42,         // gateway -> worker: no event will be routed to you after this frame
 
     // Worker -> gateway commands and their replies.
     Command = 48,
