@@ -256,31 +256,66 @@ public sealed partial class GatewayServer
     // ---- events to workers ----
 
     /// <summary>The worker this client's events go to: the same one while it accepts, else the next one.</summary>
-    private WorkerLink? Route(ClientConnection connection)
+    /// <summary>
+    /// Where this client's next event goes: its worker while that accepts; nowhere yet (hold for handover) while its
+    /// worker is draining and still finishing earlier events; else the worker that took it over, or the next one.
+    /// Called only from the client's read loop.
+    /// </summary>
+    private (WorkerLink? Target, WorkerLink? HoldFor) Route(ClientConnection connection)
     {
         WorkerLink? worker = connection.Worker;
         if (worker is { Accepting: true })
         {
-            return worker;
+            return (worker, null);
         }
 
-        worker = _workers.Pick();
-        connection.Worker = worker;
+        if (worker is { IsDraining: true, HandedOver: false })
+        {
+            return (null, worker);
+        }
+
+        WorkerLink? next = connection.HandoverTarget is { Accepting: true } taken ? taken : _workers.Pick();
+        connection.Worker = next;
         connection.SessionSentVersion = -1;
-        return worker;
+        return (next, null);
     }
 
-    /// <summary>Sends an event frame to its worker, or holds it until a worker connects (bounded in count and age).</summary>
-    private void Deliver(WorkerLink? worker, ReadOnlySpan<byte> frame)
+    /// <summary>
+    /// Sends an event frame to its worker; or holds it behind a draining worker until that one has finished; or, with
+    /// no worker at all, holds it until one connects (bounded in count and age). Either way a client's events stay in order.
+    /// </summary>
+    private void Deliver((WorkerLink? Target, WorkerLink? HoldFor) route, ClientConnection connection, ReadOnlySpan<byte> frame)
     {
-        if (worker is not null)
+        if (route.Target is { } target)
         {
-            worker.Connection.TrySend(frame);
+            target.Connection.TrySend(frame);
             return;
         }
 
         lock (_held)
         {
+            if (route.HoldFor is { } draining)
+            {
+                if (!draining.HandedOver)
+                {
+                    Queue<(ClientConnection, byte[])> queue = draining.HeldForHandover ??= new();
+                    if (queue.Count >= Math.Max(1, _gatewayOptions.HoldEventsWithoutWorker))
+                    {
+                        GatewayMetrics.EventsDropped.Add(1);
+                        return;
+                    }
+
+                    queue.Enqueue((connection, frame.ToArray()));
+                    return;
+                }
+
+                if ((connection.HandoverTarget ??= _workers.Pick()) is { } successor)
+                {
+                    successor.Connection.TrySend(frame);
+                    return;
+                }
+            }
+
             // Re-check under the lock that publishes new workers: either the worker is visible now, or it will
             // replay this frame before it takes any other event, so a client's events stay in order.
             if (_workers.Pick() is { } late)
@@ -302,6 +337,31 @@ public sealed partial class GatewayServer
         if (Interlocked.Exchange(ref _noWorkerWarned, 1) == 0)
         {
             Log.NoWorker(_logger, _gatewayOptions.HoldEventsWithoutWorker, _gatewayOptions.HoldEventsFor.TotalSeconds);
+        }
+    }
+
+    /// <summary>A worker's link closed: pass the events held behind it, in order, to the workers that take its clients over.</summary>
+    private void HandOver(WorkerLink link)
+    {
+        lock (_held)
+        {
+            while (link.HeldForHandover?.TryDequeue(out (ClientConnection Connection, byte[] Frame) held) == true)
+            {
+                if ((held.Connection.HandoverTarget ??= _workers.Pick()) is { } successor)
+                {
+                    successor.Connection.TrySend(held.Frame);
+                }
+                else if (_held.Count < _gatewayOptions.HoldEventsWithoutWorker)
+                {
+                    _held.Enqueue((Environment.TickCount64, held.Frame));
+                }
+                else
+                {
+                    GatewayMetrics.EventsDropped.Add(1);
+                }
+            }
+
+            link.HandedOver = true;
         }
     }
 
@@ -349,7 +409,8 @@ public sealed partial class GatewayServer
             return;
         }
 
-        WorkerLink? worker = Route(connection);
+        (WorkerLink? Target, WorkerLink? HoldFor) route = Route(connection);
+        WorkerLink? worker = route.Target;
         SessionState? session = Volatile.Read(ref connection.Session);
         uint version = session?.Version ?? 0;
         var scratch = FrameCodec.BeginFrame();
@@ -372,12 +433,13 @@ public sealed partial class GatewayServer
         w.Write(payload);
         w.Write(text ? GatewayProtocol.FlagText : 0u);
         w.Flush();
-        Deliver(worker, FrameCodec.EndFrame(scratch));
+        Deliver(route, connection, FrameCodec.EndFrame(scratch));
     }
 
     private void SendConnectEvent(ClientConnection connection, ClientHandshake handshake)
     {
-        WorkerLink? worker = Route(connection);
+        (WorkerLink? Target, WorkerLink? HoldFor) route = Route(connection);
+        WorkerLink? worker = route.Target;
         SessionState? session = Volatile.Read(ref connection.Session);
         var scratch = FrameCodec.BeginFrame();
         var w = new MessagePackWriter(scratch);
@@ -397,7 +459,7 @@ public sealed partial class GatewayServer
         WriteMap(ref w, handshake.Query);
         w.Flush();
         connection.SessionSentVersion = worker is null ? -1 : session?.Version ?? 0;
-        Deliver(worker, FrameCodec.EndFrame(scratch));
+        Deliver(route, connection, FrameCodec.EndFrame(scratch));
 
         static void WriteMap(ref MessagePackWriter w, IReadOnlyDictionary<string, string> map)
         {
@@ -418,7 +480,7 @@ public sealed partial class GatewayServer
 
     private void SendCloseEvent(ClientConnection connection, string? uid, string[] groups)
     {
-        WorkerLink? worker = Route(connection);
+        (WorkerLink? Target, WorkerLink? HoldFor) route = Route(connection);
         SessionState? session = Volatile.Read(ref connection.Session);
         var scratch = FrameCodec.BeginFrame();
         var w = new MessagePackWriter(scratch);
@@ -434,7 +496,7 @@ public sealed partial class GatewayServer
         }
 
         w.Flush();
-        Deliver(worker, FrameCodec.EndFrame(scratch));
+        Deliver(route, connection, FrameCodec.EndFrame(scratch));
     }
 
     // ---- messages to clients ----

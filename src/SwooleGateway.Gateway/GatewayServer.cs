@@ -218,6 +218,7 @@ public sealed partial class GatewayServer : BackgroundService, IFrameHandler, IC
         {
             _links.TryRemove(link, out _);
             _workers.Remove(link);
+            HandOver(link);
             Log.WorkerDisconnected(_logger, connection.PeerRole, connection.PeerId, connection.CloseReason, _workers.Count);
         }
     }

@@ -22,4 +22,22 @@ internal sealed class WorkerLink
     public bool Accepting => !_draining && !Connection.Closing.IsCancellationRequested;
 
     public void MarkDraining() => _draining = true;
+
+    /// <summary>Said it is draining. Its clients' new events wait until <see cref="HandedOver"/> (set when its link has closed).</summary>
+    public bool IsDraining => _draining;
+
+    /// <summary>
+    /// Events of this worker's clients that arrived while it was draining, held until it has finished (its link
+    /// closed) so that the next worker answers them only after it: guarded by the gateway's hold lock.
+    /// </summary>
+    public Queue<(Clients.ClientConnection Connection, byte[] Frame)>? HeldForHandover { get; set; }
+
+    /// <summary>True once the held events were passed on; written under the gateway's hold lock.</summary>
+    public bool HandedOver
+    {
+        get => Volatile.Read(ref _handedOver);
+        set => Volatile.Write(ref _handedOver, value);
+    }
+
+    private bool _handedOver;
 }

@@ -76,6 +76,9 @@ internal sealed class ClientConnection
     // --- routing (read loop only) ---
     public WorkerLink? Worker { get; set; }
 
+    /// <summary>The worker that took over this client from a draining one (set under the gateway's hold lock).</summary>
+    public WorkerLink? HandoverTarget { get; set; }
+
     /// <summary>Session version last sent to <see cref="Worker"/>; -1 = none.</summary>
     public long SessionSentVersion { get; set; } = -1;
 
