@@ -309,7 +309,7 @@ public sealed partial class GatewayServer
                     return;
                 }
 
-                if ((connection.HandoverTarget ??= _workers.Pick()) is { } successor)
+                if (Successor(connection) is { } successor)
                 {
                     successor.Connection.TrySend(frame);
                     return;
@@ -340,6 +340,17 @@ public sealed partial class GatewayServer
         }
     }
 
+    /// <summary>The worker that takes a client over from a draining one: chosen once (under the hold lock), re-chosen if it left.</summary>
+    private WorkerLink? Successor(ClientConnection connection)
+    {
+        if (connection.HandoverTarget is not { Accepting: true })
+        {
+            connection.HandoverTarget = _workers.Pick();
+        }
+
+        return connection.HandoverTarget;
+    }
+
     /// <summary>A worker's link closed: pass the events held behind it, in order, to the workers that take its clients over.</summary>
     private void HandOver(WorkerLink link)
     {
@@ -347,7 +358,7 @@ public sealed partial class GatewayServer
         {
             while (link.HeldForHandover?.TryDequeue(out (ClientConnection Connection, byte[] Frame) held) == true)
             {
-                if ((held.Connection.HandoverTarget ??= _workers.Pick()) is { } successor)
+                if (Successor(held.Connection) is { } successor)
                 {
                     successor.Connection.TrySend(held.Frame);
                 }
