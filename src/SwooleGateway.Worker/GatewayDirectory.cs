@@ -199,6 +199,7 @@ internal sealed class GatewayDirectory : IFrameHandler
 
                 Remove(link);
                 link.FailAll();
+                link.Drained.TrySetResult(); // a closed link routes nothing more: a draining worker need not wait for it
             }
         }, _stopping);
 

@@ -131,7 +131,7 @@ public sealed partial class WorkerService : BackgroundService
         [LoggerMessage(4202, LogLevel.Information, "Worker {NodeId} stopped", EventName = "WorkerStopped")]
         public static partial void Stopped(ILogger logger, string nodeId);
 
-        [LoggerMessage(4203, LogLevel.Warning, "Worker stop: {InFlight} clients still had running handlers after the drain timeout", EventName = "DrainTimedOut")]
+        [LoggerMessage(4203, LogLevel.Warning, "Worker stop: gave up draining after DrainTimeout ({InFlight} clients still had running handlers, or a gateway did not acknowledge)", EventName = "DrainTimedOut")]
         public static partial void DrainTimedOut(ILogger logger, int inFlight);
 
         [LoggerMessage(4204, LogLevel.Error, "OnWorkerStop failed", EventName = "StopHandlerFailed")]
