@@ -45,8 +45,6 @@ internal sealed class GatewayLink : IFrameHandler
     /// <summary>Per-client state of the events this worker receives from this gateway (read loop only).</summary>
     public Dictionary<ulong, ClientState> Clients { get; } = [];
 
-    public bool IsOpen => !Connection.Closing.IsCancellationRequested;
-
     /// <summary>Completes when the gateway confirmed it routes no new events to this worker (after WorkerDraining).</summary>
     public TaskCompletionSource Drained { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

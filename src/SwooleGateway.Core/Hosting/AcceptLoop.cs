@@ -22,9 +22,6 @@ internal sealed class AcceptLoop
         _logger = logger;
     }
 
-    /// <summary>Connections whose handler is still running.</summary>
-    public int Count => Math.Max(0, Volatile.Read(ref _active) - 1);
-
     public async Task RunAsync(CancellationToken stopping)
     {
         try

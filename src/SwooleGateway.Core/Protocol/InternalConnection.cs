@@ -55,8 +55,6 @@ internal sealed partial class InternalConnection
     /// <summary>Free slot for the owner (for example its per-link state).</summary>
     public object? Tag { get; set; }
 
-    public long BacklogBytes => _writer.BacklogBytes;
-
     /// <summary>
     /// Server side of the handshake. Returns null (after logging why and closing) when the peer fails it.
     /// </summary>

@@ -80,6 +80,4 @@ public static class EndpointParser
             return false;
         }
     }
-
-    public static string Format(IPEndPoint endpoint) => endpoint.ToString();
 }

@@ -34,20 +34,6 @@ internal sealed class OutboundWriter
         _policy = policy;
     }
 
-    /// <summary>Bytes waiting in our backlog (not counting what the transport already holds).</summary>
-    public long BacklogBytes
-    {
-        get
-        {
-            lock (this)
-            {
-                return BacklogCount;
-            }
-        }
-    }
-
-    public bool IsClosed => Volatile.Read(ref _closed);
-
     /// <summary>
     /// True at most once per 10 s: lets the owner log a slow consumer once per episode instead of once per message
     /// (a client that never reads still drains in bursts while the kernel grows its socket buffers, so "until the

@@ -8,8 +8,6 @@ internal sealed class IpTable
 {
     private readonly ConcurrentDictionary<IPAddress, IpState> _ips = new();
 
-    public int Count => _ips.Count;
-
     /// <summary>Counts a new connection from <paramref name="ip"/>; null when that IP is at <paramref name="max"/> (0 = no limit).</summary>
     public IpState? TryAcquire(IPAddress ip, int max)
     {
