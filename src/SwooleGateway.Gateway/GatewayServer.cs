@@ -111,7 +111,7 @@ public sealed partial class GatewayServer : BackgroundService, IFrameHandler, IC
                     certificates.ReloadFailed = ex => Log.CertificateReloadFailed(_logger, name, ex.Message);
                 }
 
-                IConnectionListener bound = await _sockets.BindAsync(EndpointParser.ParseListen(lo.Endpoint), stoppingToken).ConfigureAwait(false);
+                IConnectionListener bound = _sockets.BindClients(EndpointParser.ParseListen(lo.Endpoint));
                 var endpoint = (IPEndPoint)bound.EndPoint;
                 if (!_listenerEndPoints.TryAdd(listener.Name, endpoint))
                 {

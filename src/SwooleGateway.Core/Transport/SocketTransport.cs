@@ -35,6 +35,13 @@ public sealed class SocketTransport : IDisposable
     public ValueTask<IConnectionListener> BindAsync(IPEndPoint endpoint, CancellationToken cancellationToken) =>
         _listenFactory.BindAsync(endpoint, cancellationToken);
 
+    /// <summary>
+    /// Binds a listener for client connections on our own lean socket loop (<see cref="ClientSocketConnection"/>):
+    /// no pipes, no buffers while idle, sends straight from the caller's thread. Internal links keep Kestrel's transport,
+    /// whose sender coalesces the many frames a busy link carries into few syscalls.
+    /// </summary>
+    public IConnectionListener BindClients(IPEndPoint endpoint) => ClientSocketListener.Bind(endpoint);
+
     /// <summary>Connects to <paramref name="endpoint"/> within <paramref name="timeout"/>.</summary>
     public async Task<ConnectionContext> ConnectAsync(IPEndPoint endpoint, TimeSpan timeout, CancellationToken cancellationToken)
     {
