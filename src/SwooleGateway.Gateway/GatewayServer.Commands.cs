@@ -29,7 +29,7 @@ public sealed partial class GatewayServer
                 bool text = IsText(r.ReadUInt32(), payload);
                 if (c is not null)
                 {
-                    SendTo(c, payload, text);
+                    SendTo(c, payload, text, link);
                 }
 
                 break;
@@ -52,7 +52,7 @@ public sealed partial class GatewayServer
                     {
                         if (_store.Find(ids[i]) is { } c)
                         {
-                            SendTo(c, payload, text);
+                            SendTo(c, payload, text, link);
                         }
                     }
                 }
@@ -76,7 +76,7 @@ public sealed partial class GatewayServer
                         rented[i] = r.ReadString() ?? "";
                     }
 
-                    var state = new FanOut(this, ReadPayload(ref r), false, default);
+                    var state = new FanOut(this, link, ReadPayload(ref r), false, default);
                     state.Text = IsText(r.ReadUInt32(), state.Payload);
                     state.Exclude = ReadExclude(ref r);
                     state.Delivered = keys > 1 ? [] : null; // several groups: each member once
@@ -109,7 +109,7 @@ public sealed partial class GatewayServer
 
             case CommandOp.SendToAll:
             {
-                var state = new FanOut(this, ReadPayload(ref r), false, default);
+                var state = new FanOut(this, link, ReadPayload(ref r), false, default);
                 state.Text = IsText(r.ReadUInt32(), state.Payload);
                 state.Exclude = ReadExclude(ref r);
                 try
@@ -137,7 +137,7 @@ public sealed partial class GatewayServer
                 {
                     if (last is { } message)
                     {
-                        SendTo(c, message, IsText(flags, message));
+                        SendTo(c, message, IsText(flags, message), link);
                     }
 
                     c.RequestClose(force, "closed by " + link.Connection.PeerId);
@@ -618,9 +618,10 @@ public sealed partial class GatewayServer
         }
     }
 
-    private struct FanOut(GatewayServer server, ReadOnlySequence<byte> payload, bool text, ExcludeSet exclude)
+    private struct FanOut(GatewayServer server, WorkerLink batch, ReadOnlySequence<byte> payload, bool text, ExcludeSet exclude)
     {
         public readonly GatewayServer Server = server;
+        public readonly WorkerLink Batch = batch;
         public readonly ReadOnlySequence<byte> Payload = payload;
         public bool Text = text;
         public ExcludeSet Exclude = exclude;
@@ -630,7 +631,7 @@ public sealed partial class GatewayServer
         {
             if (!state.Exclude.Contains(connection.Id) && (state.Delivered is null || state.Delivered.Add(connection.Id)))
             {
-                state.Server.SendTo(connection, state.Payload, state.Text);
+                state.Server.SendTo(connection, state.Payload, state.Text, state.Batch);
             }
         }
     }

@@ -223,6 +223,14 @@ public sealed partial class GatewayServer : BackgroundService, IFrameHandler, IC
         }
     }
 
+    void IFrameHandler.OnBatchEnd(InternalConnection connection)
+    {
+        if (connection.Tag is WorkerLink link)
+        {
+            FlushBatch(link);
+        }
+    }
+
     void IFrameHandler.OnFrame(InternalConnection connection, MessageKind kind, int fieldCount, ref MessagePackReader reader)
     {
         var link = (WorkerLink)connection.Tag!;

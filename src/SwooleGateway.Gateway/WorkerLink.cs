@@ -15,6 +15,9 @@ internal sealed class WorkerLink
 
     public InternalConnection Connection { get; }
 
+    /// <summary>Clients written to, unflushed, by the batch of commands being executed (the link's read loop only).</summary>
+    public List<Clients.ClientConnection> Unflushed { get; } = [];
+
     /// <summary>False for GatewayClient links: they send commands but get no client events.</summary>
     public bool ReceivesEvents { get; }
 

@@ -251,5 +251,37 @@ public sealed class ClientSocketTests
         Assert.That(Writer.HoldsBuffer, Is.False);
     }
 
+    [Test]
+    public async Task Deferred_writes_wait_for_the_flush_that_the_first_one_owes_and_leave_together()
+    {
+        var writer = new OutboundWriter(Output, maxBacklogBytes: 1 << 20);
+        Assert.That(writer.TryWrite("one,"u8, ReadOnlySequence<byte>.Empty, default, defer: true), Is.EqualTo(WriteResult.Deferred));
+        Assert.That(writer.TryWrite("two,"u8, ReadOnlySequence<byte>.Empty, default, defer: true), Is.EqualTo(WriteResult.Written),
+            "only the first deferred write owes the flush");
+        Assert.That(_peer.Available, Is.Zero, "nothing is sent before the flush");
+
+        writer.Flush();
+        byte[] received = new byte[64];
+        int total = 0;
+        while (total < 8)
+        {
+            total += await _peer.ReceiveAsync(received.AsMemory(total)).DefaultTimeout();
+        }
+
+        Assert.That(received.AsSpan(0, total).ToArray(), Is.EqualTo("one,two,"u8.ToArray()));
+
+        // A non-deferred write after a deferred one sends both; closing sends what is still unflushed.
+        Assert.That(writer.TryWrite("three,"u8, ReadOnlySequence<byte>.Empty, default, defer: true), Is.EqualTo(WriteResult.Deferred));
+        writer.Close();
+        total = 0;
+        while (total < 6)
+        {
+            total += await _peer.ReceiveAsync(received.AsMemory(total)).DefaultTimeout();
+        }
+
+        Assert.That(received.AsSpan(0, total).ToArray(), Is.EqualTo("three,"u8.ToArray()));
+        Assert.That(writer.TryWrite("late"u8), Is.EqualTo(WriteResult.Closed));
+    }
+
     private static Task WaitUntil(Func<bool> condition, string what) => TimeoutExtensions.WaitUntil(condition, what);
 }

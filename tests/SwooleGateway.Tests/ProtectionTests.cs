@@ -172,6 +172,24 @@ public sealed class ProtectionTests
     }
 
     [Test]
+    public async Task A_close_with_a_last_message_delivers_it_over_tcp_graceful_and_forced()
+    {
+        // The message and the close come in one batch of commands: the message is written unflushed (batched per
+        // client) and the close must still send it.
+        TestCluster cluster = await Start(new());
+        var api = cluster.Workers[0].Service.Api;
+        foreach (bool force in new[] { false, true })
+        {
+            using TcpTestClient client = await TcpTestClient.ConnectAsync(cluster.TcpEndPoint);
+            await client.SendAsync("me");
+            string id = (await client.ReceiveAsync())!["me:".Length..];
+            await api.CloseClient(id, lastMessage: "END"u8.ToArray(), force: force);
+            Assert.That(await client.ReceiveAsync(), Is.EqualTo("END"), force ? "forced" : "graceful");
+            Assert.That(await client.ReceiveAsync(), Is.Null, "then the connection closes");
+        }
+    }
+
+    [Test]
     public async Task A_graceful_close_delivers_everything_queued_behind_a_slow_socket_first()
     {
         TestCluster cluster = await Start(new() { ["SwooleGateway:Gateway:MaxPendingBytesPerClient"] = "67108864" });

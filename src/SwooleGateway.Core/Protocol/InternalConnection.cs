@@ -17,6 +17,14 @@ internal interface IFrameHandler
     /// valid only during the call. Throwing closes the link.
     /// </summary>
     void OnFrame(InternalConnection connection, MessageKind kind, int fieldCount, ref MessagePackReader reader);
+
+    /// <summary>
+    /// Called after the frames of one read (a batch: everything the peer's writer coalesced), also when one of them
+    /// threw. The gateway sends the client messages the batch deferred here.
+    /// </summary>
+    void OnBatchEnd(InternalConnection connection)
+    {
+    }
 }
 
 /// <summary>
@@ -253,6 +261,7 @@ internal sealed partial class InternalConnection
                 }
                 finally
                 {
+                    handler.OnBatchEnd(this);
                     input.AdvanceTo(buffer.Start, buffer.End);
                 }
             }

@@ -18,6 +18,7 @@ internal sealed class OutboundWriter
     private readonly OverflowPolicy _policy;
     private Queue<int>? _frameSizes; // backlog frame boundaries, kept only for DropOldest
     private bool _flushing;
+    private bool _unflushed; // deferred writes are in the pipe, not yet flushed
     private bool _closed;
     private long _episodeStart;
 
@@ -56,8 +57,13 @@ internal sealed class OutboundWriter
 
     public WriteResult TryWrite(ReadOnlySpan<byte> data) => TryWrite(data, ReadOnlySequence<byte>.Empty, default);
 
-    /// <summary>Writes <paramref name="header"/>, <paramref name="payload"/> and <paramref name="trailer"/> as one unit.</summary>
-    public WriteResult TryWrite(ReadOnlySpan<byte> header, in ReadOnlySequence<byte> payload, ReadOnlySpan<byte> trailer)
+    /// <summary>
+    /// Writes <paramref name="header"/>, <paramref name="payload"/> and <paramref name="trailer"/> as one unit. With
+    /// <paramref name="defer"/> the bytes go into the pipe unflushed and the first such write returns
+    /// <see cref="WriteResult.Deferred"/>: the caller then owes one <see cref="Flush"/> (a batch of commands writes
+    /// many messages to the same clients and sends each client's share with one syscall at the end of the batch).
+    /// </summary>
+    public WriteResult TryWrite(ReadOnlySpan<byte> header, in ReadOnlySequence<byte> payload, ReadOnlySpan<byte> trailer, bool defer = false)
     {
         long size = header.Length + payload.Length + trailer.Length;
         ValueTask<FlushResult> flush;
@@ -98,45 +104,94 @@ internal sealed class OutboundWriter
             }
 
             Copy(_output, header, payload, trailer);
-            try
+            if (defer)
             {
-                flush = _output.FlushAsync();
-            }
-            catch (InvalidOperationException)
-            {
-                _closed = true;
-                return WriteResult.Closed;
-            }
-
-            if (flush.IsCompletedSuccessfully)
-            {
-                if (flush.Result.IsCompleted)
+                if (_unflushed)
                 {
-                    _closed = true;
-                    return WriteResult.Closed;
+                    return WriteResult.Written; // whoever deferred first flushes these bytes too
                 }
 
-                return WriteResult.Written;
+                _unflushed = true;
+                return WriteResult.Deferred;
             }
 
-            _flushing = true;
+            if (!StartFlush(out flush))
+            {
+                return _closed ? WriteResult.Closed : WriteResult.Written;
+            }
         }
 
         _ = FlushSlowAsync(flush);
         return WriteResult.Queued;
     }
 
-    /// <summary>Stops accepting writes. Does not complete the pipe: the connection owner does that.</summary>
+    /// <summary>Sends what deferred writes left in the pipe (owed once by whoever got <see cref="WriteResult.Deferred"/>).</summary>
+    public void Flush()
+    {
+        ValueTask<FlushResult> flush;
+        lock (this)
+        {
+            if (!_unflushed || _flushing || !StartFlush(out flush))
+            {
+                return;
+            }
+        }
+
+        _ = FlushSlowAsync(flush);
+    }
+
+    /// <summary>
+    /// Stops accepting writes; what was already accepted (deferred bytes, the backlog behind a slow socket) still goes
+    /// out. Does not complete the pipe: the connection owner does that.
+    /// </summary>
     public void Close()
     {
+        ValueTask<FlushResult> flush;
         lock (this)
         {
             _closed = true;
-            if (!_flushing)
+            if (_flushing)
             {
-                _backlogBuffer?.Reset();
+                return;
+            }
+
+            _backlogBuffer?.Reset();
+            if (!_unflushed || !StartFlush(out flush))
+            {
+                return;
             }
         }
+
+        _ = FlushSlowAsync(flush);
+    }
+
+    /// <summary>Flushes the pipe (under the lock). True when the flush is pending: the caller starts <see cref="FlushSlowAsync"/>.</summary>
+    private bool StartFlush(out ValueTask<FlushResult> flush)
+    {
+        _unflushed = false;
+        try
+        {
+            flush = _output.FlushAsync();
+        }
+        catch (InvalidOperationException)
+        {
+            _closed = true;
+            flush = default;
+            return false;
+        }
+
+        if (flush.IsCompletedSuccessfully)
+        {
+            if (flush.Result.IsCompleted)
+            {
+                _closed = true;
+            }
+
+            return false;
+        }
+
+        _flushing = true;
+        return true;
     }
 
     /// <summary>Completes when nothing is pending in our backlog or a flush (bounded by the caller's token).</summary>
@@ -232,6 +287,9 @@ internal enum WriteResult
 {
     /// <summary>In the transport's pipe.</summary>
     Written,
+
+    /// <summary>In the transport's pipe, unflushed: the caller owes <see cref="OutboundWriter.Flush"/>.</summary>
+    Deferred,
 
     /// <summary>In our backlog, behind a pending flush.</summary>
     Queued,

@@ -56,8 +56,11 @@ internal abstract class ClientListener
     /// <summary>Consumes every complete message at the front of <paramref name="buffer"/>.</summary>
     public abstract ParseResult Parse(ClientConnection connection, ref ReadOnlySequence<byte> buffer, IClientMessageSink sink);
 
-    /// <summary>Frames and queues one outbound message. <paramref name="text"/> selects a WebSocket text frame.</summary>
-    public abstract WriteResult Send(ClientConnection connection, in ReadOnlySequence<byte> payload, bool text);
+    /// <summary>
+    /// Frames and queues one outbound message. <paramref name="text"/> selects a WebSocket text frame; with
+    /// <paramref name="defer"/> the caller flushes later (see <see cref="OutboundWriter.TryWrite(ReadOnlySpan{byte}, in ReadOnlySequence{byte}, ReadOnlySpan{byte}, bool)"/>).
+    /// </summary>
+    public abstract WriteResult Send(ClientConnection connection, in ReadOnlySequence<byte> payload, bool text, bool defer = false);
 
     /// <summary>Queues the protocol's close notice (WebSocket close frame); TCP has none.</summary>
     public virtual void WriteClose(ClientConnection connection, ushort code, string reason)

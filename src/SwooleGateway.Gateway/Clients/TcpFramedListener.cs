@@ -62,7 +62,7 @@ internal sealed class TcpFramedListener : ClientListener
         }
     }
 
-    public override WriteResult Send(ClientConnection connection, in ReadOnlySequence<byte> payload, bool text)
+    public override WriteResult Send(ClientConnection connection, in ReadOnlySequence<byte> payload, bool text, bool defer = false)
     {
         IClientFramer framer = FramerOf(connection);
         Span<byte> header = stackalloc byte[16];
@@ -76,6 +76,6 @@ internal sealed class TcpFramedListener : ClientListener
             return WriteResult.Rejected; // does not fit this framing (for example 300 bytes with a 1-byte prefix)
         }
 
-        return connection.Writer.TryWrite(header[..n], payload, framer.Trailer);
+        return connection.Writer.TryWrite(header[..n], payload, framer.Trailer, defer);
     }
 }

@@ -152,11 +152,11 @@ internal sealed class WebSocketListener : ClientListener
         }
     }
 
-    public override WriteResult Send(ClientConnection connection, in ReadOnlySequence<byte> payload, bool text)
+    public override WriteResult Send(ClientConnection connection, in ReadOnlySequence<byte> payload, bool text, bool defer = false)
     {
         Span<byte> header = stackalloc byte[WebSocketFrames.MaxServerHeader];
         int n = WebSocketFrames.WriteHeader(header, text ? WebSocketFrames.OpText : WebSocketFrames.OpBinary, payload.Length);
-        return connection.Writer.TryWrite(header[..n], payload, default);
+        return connection.Writer.TryWrite(header[..n], payload, default, defer);
     }
 
     public override void WriteClose(ClientConnection connection, ushort code, string reason)
