@@ -74,7 +74,48 @@ public sealed partial class GatewayServer
                 return;
             }
 
-            await ReadLoopAsync(connection, listener).ConfigureAwait(false);
+            // The read loop, inline rather than in a method of its own: one async state machine per idle connection
+            // instead of two (~170 bytes each; a gateway holds hundreds of thousands of them).
+            PipeReader input = connection.Pipe.Input;
+            while (true)
+            {
+                ReadResult result = await input.ReadAsync().ConfigureAwait(false);
+                ReadOnlySequence<byte> buffer = result.Buffer;
+                ParseResult parsed = ParseResult.Continue;
+                Volatile.Write(ref connection.LastReceived, Environment.TickCount64);
+                try
+                {
+                    if (connection.IsClosing)
+                    {
+                        return;
+                    }
+
+                    parsed = listener.Parse(connection, ref buffer, this);
+                }
+                finally
+                {
+                    input.AdvanceTo(buffer.Start, buffer.End);
+                }
+
+                if (parsed.PeerClosed)
+                {
+                    connection.RequestClose(force: false, "client sent close", parsed.CloseCode);
+                    return;
+                }
+
+                if (parsed.ShouldClose)
+                {
+                    GatewayMetrics.ClientErrors.Add(1);
+                    Log.ClientError(_logger, connection.ClientId, connection.Remote?.ToString() ?? "?", listener.Name, parsed.Reason ?? "protocol error");
+                    connection.RequestClose(force: false, parsed.Reason ?? "protocol error", parsed.CloseCode);
+                    return;
+                }
+
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    return;
+                }
+            }
         }
         catch (Exception ex) when (ex is IOException or ConnectionResetException or ConnectionAbortedException or ObjectDisposedException or OperationCanceledException)
         {
@@ -143,50 +184,6 @@ public sealed partial class GatewayServer
 
         SendConnectEvent(connection, handshake);
         return true;
-    }
-
-    private async Task ReadLoopAsync(ClientConnection connection, ClientListener listener)
-    {
-        PipeReader input = connection.Pipe.Input;
-        while (true)
-        {
-            ReadResult result = await input.ReadAsync().ConfigureAwait(false);
-            ReadOnlySequence<byte> buffer = result.Buffer;
-            ParseResult parsed = ParseResult.Continue;
-            Volatile.Write(ref connection.LastReceived, Environment.TickCount64);
-            try
-            {
-                if (connection.IsClosing)
-                {
-                    return;
-                }
-
-                parsed = listener.Parse(connection, ref buffer, this);
-            }
-            finally
-            {
-                input.AdvanceTo(buffer.Start, buffer.End);
-            }
-
-            if (parsed.PeerClosed)
-            {
-                connection.RequestClose(force: false, "client sent close", parsed.CloseCode);
-                return;
-            }
-
-            if (parsed.ShouldClose)
-            {
-                GatewayMetrics.ClientErrors.Add(1);
-                Log.ClientError(_logger, connection.ClientId, connection.Remote?.ToString() ?? "?", listener.Name, parsed.Reason ?? "protocol error");
-                connection.RequestClose(force: false, parsed.Reason ?? "protocol error", parsed.CloseCode);
-                return;
-            }
-
-            if (result.IsCompleted || result.IsCanceled)
-            {
-                return;
-            }
-        }
     }
 
     /// <summary>TLS server handshake over the socket's pipe; returns the decrypted pipe, or an error for the log.</summary>
@@ -545,8 +542,16 @@ public sealed partial class GatewayServer
                 Log.SlowClient(_logger, connection.ClientId, connection.Remote?.ToString() ?? "?", _gatewayOptions.MaxPendingBytesPerClient);
                 connection.RequestClose(force: true, "slow consumer: outbound queue full");
                 return;
-            default:
+            case Transport.WriteResult.Rejected:
+                GatewayMetrics.MessagesRejected.Add(1);
+                if (connection.Writer.TryBeginOverflowEpisode())
+                {
+                    Log.MessageRejected(_logger, payload.Length, connection.ClientId, connection.Listener.Name);
+                }
+
                 return;
+            default:
+                return; // closing: the message has nowhere to go
         }
     }
 

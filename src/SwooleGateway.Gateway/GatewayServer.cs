@@ -309,6 +309,9 @@ public sealed partial class GatewayServer : BackgroundService, IFrameHandler, IC
         [LoggerMessage(3016, LogLevel.Error, "Listener {Name}: the changed TLS certificate could not be loaded, keeping the previous one: {Reason}", EventName = "CertificateReloadFailed")]
         public static partial void CertificateReloadFailed(ILogger logger, string name, string reason);
 
+        [LoggerMessage(3018, LogLevel.Warning, "A message of {Bytes} bytes to client {ClientId} was skipped: the framing of listener {Listener} cannot carry it (its length prefix is too short); further skips for this client are counted in swoolegateway.gateway.messages_rejected, logged at most every 10 s", EventName = "MessageRejected")]
+        public static partial void MessageRejected(ILogger logger, long bytes, string clientId, string listener);
+
         [LoggerMessage(3014, LogLevel.Warning, "Slow client {ClientId} from {Remote}: outbound queue full ({Limit} bytes), dropping messages ({Policy}) until it catches up", EventName = "SlowClientDropping")]
         public static partial void SlowClientDropping(ILogger logger, string clientId, string remote, long limit, SlowClientPolicy policy);
     }

@@ -19,6 +19,11 @@ public sealed class TcpListenerTests
         ["SwooleGateway:Gateway:Listeners:3:Endpoint"] = "127.0.0.1:0",
         ["SwooleGateway:Gateway:Listeners:3:Framing"] = "LengthPrefixed",
         ["SwooleGateway:Gateway:Listeners:3:LengthIncludesHeader"] = "true",
+        ["SwooleGateway:Gateway:Listeners:6:Name"] = "len1",
+        ["SwooleGateway:Gateway:Listeners:6:Protocol"] = "Tcp",
+        ["SwooleGateway:Gateway:Listeners:6:Endpoint"] = "127.0.0.1:0",
+        ["SwooleGateway:Gateway:Listeners:6:Framing"] = "LengthPrefixed",
+        ["SwooleGateway:Gateway:Listeners:6:LengthSize"] = "1",
         ["SwooleGateway:Gateway:Listeners:4:Name"] = "raw",
         ["SwooleGateway:Gateway:Listeners:4:Protocol"] = "Tcp",
         ["SwooleGateway:Gateway:Listeners:4:Endpoint"] = "127.0.0.1:0",
@@ -73,6 +78,29 @@ public sealed class TcpListenerTests
         var received = new byte[one.Length + two.Length];
         await client.Stream.ReadExactlyAsync(received).AsTask().DefaultTimeout();
         Assert.That(received, Is.EqualTo(one.Concat(two).ToArray()), "replies carry the same 4-byte inclusive prefix");
+    }
+
+    [Test]
+    public async Task A_message_too_long_for_a_one_byte_prefix_is_skipped_counted_and_logged_and_the_client_stays()
+    {
+        using TcpTestClient client = await TcpTestClient.ConnectAsync(_cluster.Gateway.ListenerEndPoints["len1"]);
+        await client.SendRawAsync([2, .. "me"u8]);
+        string id = Encoding.ASCII.GetString(await ReadPrefixed1(client))["me:".Length..];
+        var api = _cluster.Workers[0].Service.Api;
+
+        await api.SendToClient(id, new string('x', 300)); // 300 > 255: a 1-byte prefix cannot say it
+        await api.SendToClient(id, "after");
+        Assert.That(Encoding.ASCII.GetString(await ReadPrefixed1(client)), Is.EqualTo("after"), "the next message still arrives");
+        await _cluster.Logs.WaitFor("cannot carry it");
+    }
+
+    private static async Task<byte[]> ReadPrefixed1(TcpTestClient client)
+    {
+        byte[] length = new byte[1];
+        await client.Stream.ReadExactlyAsync(length).AsTask().DefaultTimeout();
+        byte[] body = new byte[length[0]];
+        await client.Stream.ReadExactlyAsync(body).AsTask().DefaultTimeout();
+        return body;
     }
 
     [Test]
