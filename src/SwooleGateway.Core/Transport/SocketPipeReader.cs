@@ -9,7 +9,7 @@ namespace SwooleGateway.Transport;
 /// <summary>
 /// A <see cref="PipeReader"/> straight over a socket, for client connections, of which a gateway holds hundreds of
 /// thousands, most of them idle. While nothing is buffered it waits with a zero-byte receive, so an idle connection
-/// holds no buffer at all; data goes into one contiguous array rented from the shared pool, kept only while a message
+/// holds no buffer at all; data goes into one contiguous array rented from the client buffer pool, kept only while a message
 /// is incomplete (grown when a message is larger) and returned the moment everything has been consumed.
 /// <para>
 /// One read at a time (the pipe contract). Positions are (array, absolute index) pairs into the current array. A
@@ -234,7 +234,7 @@ internal sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult
                 }
                 else if (_buffer is null)
                 {
-                    _buffer = ArrayPool<byte>.Shared.Rent(InitialBuffer);
+                    _buffer = BufferPool.Rent(InitialBuffer);
                     _start = _end = _examined = 0;
                 }
                 else
@@ -389,11 +389,11 @@ internal sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult
         }
 
         int live = _end - _start;
-        byte[] target = buffer.Length - live >= MinimumReceive ? buffer : ArrayPool<byte>.Shared.Rent(Math.Max(buffer.Length * 2, live + MinimumReceive));
+        byte[] target = buffer.Length - live >= MinimumReceive ? buffer : BufferPool.Rent(Math.Max(buffer.Length * 2, live + MinimumReceive));
         Buffer.BlockCopy(buffer, _start, target, 0, live);
         if (target != buffer)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            BufferPool.Return(buffer);
             _buffer = target;
         }
 
@@ -408,7 +408,7 @@ internal sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult
         {
             _buffer = null;
             _start = _end = _examined = 0;
-            ArrayPool<byte>.Shared.Return(buffer);
+            BufferPool.Return(buffer);
         }
     }
 }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 
@@ -15,18 +14,18 @@ namespace SwooleGateway.Transport;
 /// pending; a second writer is a bug and throws <see cref="InvalidOperationException"/>.
 /// </para>
 /// </summary>
-internal sealed class SocketPipeWriter : PipeWriter
+internal class SocketPipeWriter : PipeWriter
 {
-    private const int MinimumBuffer = 4096;
+    private const int MinimumBuffer = 512; // a small message and its header; deferred writes grow it
 
-    private readonly Socket _socket;
+    private readonly Socket? _socket;
     private byte[]? _buffer;
     private int _written;
     private bool _flushing;
     private bool _completed;
     private bool _failed;
 
-    public SocketPipeWriter(Socket socket) => _socket = socket;
+    public SocketPipeWriter(Socket? socket) => _socket = socket;
 
     /// <summary>True while a send buffer is rented (between a write and the end of its flush).</summary>
     internal bool HoldsBuffer => Volatile.Read(ref _buffer) is not null;
@@ -77,7 +76,7 @@ internal sealed class SocketPipeWriter : PipeWriter
         {
             while (sent < _written)
             {
-                int n = _socket.Send(_buffer.AsSpan(sent, _written - sent), SocketFlags.None, out error);
+                int n = Send(_buffer.AsSpan(sent, _written - sent), out error);
                 if (error != SocketError.Success)
                 {
                     break;
@@ -129,7 +128,7 @@ internal sealed class SocketPipeWriter : PipeWriter
             int total = _written;
             while (offset < total)
             {
-                offset += await _socket.SendAsync(_buffer.AsMemory(offset, total - offset), SocketFlags.None).ConfigureAwait(false);
+                offset += await _socket!.SendAsync(_buffer.AsMemory(offset, total - offset), SocketFlags.None).ConfigureAwait(false);
             }
 
             return default;
@@ -146,6 +145,9 @@ internal sealed class SocketPipeWriter : PipeWriter
         }
     }
 
+    /// <summary>One non-blocking send (the benchmarks replace it with one that discards).</summary>
+    protected virtual int Send(ReadOnlySpan<byte> data, out SocketError error) => _socket!.Send(data, SocketFlags.None, out error);
+
     private void Reserve(int sizeHint)
     {
         if (_flushing)
@@ -156,14 +158,14 @@ internal sealed class SocketPipeWriter : PipeWriter
         sizeHint = Math.Max(sizeHint, 1);
         if (_buffer is null)
         {
-            _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(sizeHint, MinimumBuffer));
+            _buffer = BufferPool.Rent(Math.Max(sizeHint, MinimumBuffer));
             _written = 0;
         }
         else if (_buffer.Length - _written < sizeHint)
         {
-            byte[] larger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, _written + sizeHint));
+            byte[] larger = BufferPool.Rent(Math.Max(_buffer.Length * 2, _written + sizeHint));
             _buffer.AsSpan(0, _written).CopyTo(larger);
-            ArrayPool<byte>.Shared.Return(_buffer);
+            BufferPool.Return(_buffer);
             _buffer = larger;
         }
     }
@@ -174,7 +176,7 @@ internal sealed class SocketPipeWriter : PipeWriter
         if (Interlocked.Exchange(ref _buffer, null) is { } buffer)
         {
             _written = 0;
-            ArrayPool<byte>.Shared.Return(buffer);
+            BufferPool.Return(buffer);
         }
     }
 }
