@@ -10,11 +10,11 @@
 # 0.85 ratio from a 0.95 one. The script therefore runs ROUNDS rounds; in each round every system runs once, back to
 # back, and the ratios of that round compare runs made under the same conditions. It prints every round and the
 # median of the per-round ratios (the figure to quote), and the sum of missing deliveries over all rounds.
-#   bash benchmarks/compare.sh [seconds per run, default 10] [rounds, default 3]
+#   bash benchmarks/compare.sh [seconds per run, default 10] [rounds, default 5]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_RUN=${1:-10}
-ROUNDS=${2:-3}
+ROUNDS=${2:-5}
 OUT=$(mktemp -d)
 dotnet build -c Release SwooleGateway.sln >/dev/null
 bin() { echo "$1/bin/Release/net10.0/$2.dll"; }

@@ -270,14 +270,14 @@ public sealed partial class GatewayApi
                 ReadOnlySpan<byte> frame = BuildFanOut(op, keys, message.Span, flags, null, null);
                 foreach (GatewayLink link in links)
                 {
-                    link.Connection.TrySend(frame);
+                    link.Connection.TrySendSoon(frame);
                 }
             }
             else
             {
                 foreach (GatewayLink link in links)
                 {
-                    link.Connection.TrySend(BuildFanOut(op, keys, message.Span, flags, exclude, link.Key));
+                    link.Connection.TrySendSoon(BuildFanOut(op, keys, message.Span, flags, exclude, link.Key));
                 }
             }
 

@@ -68,7 +68,7 @@ internal sealed class GatewayLink : IFrameHandler
     /// <summary>Sends a fire-and-forget frame; throws when the link cannot take it.</summary>
     public void Send(ReadOnlySpan<byte> frame)
     {
-        if (!Connection.TrySend(frame))
+        if (!Connection.TrySendSoon(frame))
         {
             throw new GatewayUnavailableException($"The link to gateway {Advertised} is closed.");
         }

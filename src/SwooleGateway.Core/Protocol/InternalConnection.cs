@@ -33,6 +33,12 @@ internal interface IFrameHandler
 /// </summary>
 internal sealed partial class InternalConnection
 {
+    /// <summary>The link whose batch of frames this thread is dispatching (see <see cref="TrySendSoon"/>).</summary>
+    [ThreadStatic]
+    private static InternalConnection? t_dispatching;
+
+    private bool _owesFlush; // read loop only: a deferred write of this batch owes the flush
+
     private readonly ConnectionContext _transport;
     private readonly SwooleGatewayOptions _options;
     private readonly ILogger _logger;
@@ -208,6 +214,33 @@ internal sealed partial class InternalConnection
         return result is WriteResult.Written or WriteResult.Queued;
     }
 
+    /// <summary>
+    /// Queues a fire-and-forget frame; called from this link's own read loop while it dispatches a batch (a worker's
+    /// handler answering an event), the frame is written unflushed and the batch's end flushes once for all of them,
+    /// so a batch of events answered synchronously costs the link one flush, not one per answer. Anything that waits
+    /// for a reply must use <see cref="TrySend"/> (a handler blocking on a reply would otherwise wait for a flush
+    /// that comes only after it returns).
+    /// </summary>
+    public bool TrySendSoon(ReadOnlySpan<byte> frame)
+    {
+        if (t_dispatching != this)
+        {
+            return TrySend(frame);
+        }
+
+        WriteResult result = _writer.TryWrite(frame, ReadOnlySequence<byte>.Empty, default, defer: true);
+        if (result == WriteResult.Deferred)
+        {
+            _owesFlush = true;
+        }
+        else if (result == WriteResult.Overflow)
+        {
+            Abort($"peer is not reading: more than {_options.MaxInternalBacklogBytes} bytes backlogged");
+        }
+
+        return result is WriteResult.Written or WriteResult.Queued or WriteResult.Deferred;
+    }
+
     /// <summary>Sends a frame that is only its kind (ping, pong, subscribe, draining).</summary>
     public bool TrySendKind(MessageKind kind)
     {
@@ -248,6 +281,7 @@ internal sealed partial class InternalConnection
                         Volatile.Write(ref _lastReceived, Environment.TickCount64);
                     }
 
+                    t_dispatching = this;
                     while (FrameCodec.TryReadFrame(ref buffer, _options.MaxInternalFrameSize, out ReadOnlySequence<byte> body))
                     {
                         Dispatch(handler, body);
@@ -261,6 +295,13 @@ internal sealed partial class InternalConnection
                 }
                 finally
                 {
+                    t_dispatching = null;
+                    if (_owesFlush)
+                    {
+                        _owesFlush = false;
+                        _writer.Flush();
+                    }
+
                     handler.OnBatchEnd(this);
                     input.AdvanceTo(buffer.Start, buffer.End);
                 }
