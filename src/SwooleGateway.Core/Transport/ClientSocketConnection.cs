@@ -33,7 +33,7 @@ internal sealed class ClientSocketConnection : ConnectionContext, IDuplexPipe
 
     public override string ConnectionId
     {
-        get => _id ??= (RemoteEndPoint?.ToString() ?? "?") + "#" + _socket.Handle;
+        get => _id ??= "client " + (RemoteEndPoint?.ToString() ?? "?"); // unique among live connections, built only if asked
         set => _id = value;
     }
 
