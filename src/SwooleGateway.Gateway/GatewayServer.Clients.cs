@@ -559,15 +559,25 @@ public sealed partial class GatewayServer
     private static void FlushBatch(WorkerLink link)
     {
         List<ClientConnection> unflushed = link.Unflushed;
-        for (int i = 0; i < unflushed.Count; i++)
+        int count = unflushed.Count;
+        for (int i = 0; i < count; i++)
         {
             unflushed[i].Writer.Flush();
         }
 
         unflushed.Clear();
-        if (unflushed.Capacity > 4096 && unflushed.Capacity > 4 * unflushed.Count)
+
+        // A list grown by a huge fan-out is kept while such batches keep coming, and trimmed after 1,024 batches in a
+        // row that needed less than a quarter of it: a rare one does not pin its memory for ever, a regular one does
+        // not reallocate it every time.
+        if (unflushed.Capacity <= 4096 || count >= unflushed.Capacity / 4)
         {
-            unflushed.Capacity = 4096; // a rare huge fan-out does not pin its list for ever
+            link.SmallBatches = 0;
+        }
+        else if (++link.SmallBatches > 1024)
+        {
+            unflushed.Capacity = 4096;
+            link.SmallBatches = 0;
         }
     }
 

@@ -18,6 +18,9 @@ internal sealed class WorkerLink
     /// <summary>Clients written to, unflushed, by the batch of commands being executed (the link's read loop only).</summary>
     public List<Clients.ClientConnection> Unflushed { get; } = [];
 
+    /// <summary>Batches in a row that used less than a quarter of <see cref="Unflushed"/>'s capacity (the link's read loop only).</summary>
+    public int SmallBatches { get; set; }
+
     /// <summary>False for GatewayClient links: they send commands but get no client events.</summary>
     public bool ReceivesEvents { get; }
 
