@@ -9,6 +9,12 @@ using SwooleGateway.LoadTest;
 //   broadcast  N receivers, one sender sending "bcast:<seq>:<payload>" with a window of broadcasts in flight.
 // Bounded in time (--duration) and count (--max-messages); loopback only unless --allow-remote.
 // The last line of output is one JSON object with the results.
+if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
+{
+    Console.WriteLine(LoadOptions.Usage);
+    return args.Length == 0 ? 2 : 0;
+}
+
 LoadOptions options;
 try
 {
