@@ -203,16 +203,7 @@ internal sealed partial class InternalConnection
     }
 
     /// <summary>Queues one complete frame (from <see cref="FrameCodec.EndFrame"/>). False when the link is closed or backlogged.</summary>
-    public bool TrySend(ReadOnlySpan<byte> frame)
-    {
-        WriteResult result = _writer.TryWrite(frame);
-        if (result == WriteResult.Overflow)
-        {
-            Abort($"peer is not reading: more than {_options.MaxInternalBacklogBytes} bytes backlogged");
-        }
-
-        return result is WriteResult.Written or WriteResult.Queued;
-    }
+    public bool TrySend(ReadOnlySpan<byte> frame) => Write(frame, defer: false);
 
     /// <summary>
     /// Queues a fire-and-forget frame; called from this link's own read loop while it dispatches a batch (a worker's
@@ -221,17 +212,14 @@ internal sealed partial class InternalConnection
     /// for a reply must use <see cref="TrySend"/> (a handler blocking on a reply would otherwise wait for a flush
     /// that comes only after it returns).
     /// </summary>
-    public bool TrySendSoon(ReadOnlySpan<byte> frame)
-    {
-        if (t_dispatching != this)
-        {
-            return TrySend(frame);
-        }
+    public bool TrySendSoon(ReadOnlySpan<byte> frame) => Write(frame, defer: t_dispatching == this);
 
-        WriteResult result = _writer.TryWrite(frame, ReadOnlySequence<byte>.Empty, default, defer: true);
+    private bool Write(ReadOnlySpan<byte> frame, bool defer)
+    {
+        WriteResult result = _writer.TryWrite(frame, ReadOnlySequence<byte>.Empty, default, defer);
         if (result == WriteResult.Deferred)
         {
-            _owesFlush = true;
+            _owesFlush = true; // only this link's read loop defers, so only it reads and clears this
         }
         else if (result == WriteResult.Overflow)
         {
