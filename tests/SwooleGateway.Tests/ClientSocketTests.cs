@@ -181,9 +181,7 @@ public sealed class ClientSocketTests
         ValueTask<FlushResult> flush = Output.FlushAsync();
         Assert.That(flush.IsCompletedSuccessfully, Is.True, "the fast path sends on the caller's thread");
         Assert.That(Writer.HoldsBuffer, Is.False);
-        byte[] received = new byte[4];
-        int n = await _peer.ReceiveAsync(received.AsMemory()).DefaultTimeout();
-        Assert.That(received.AsSpan(0, n).ToArray(), Is.EqualTo("ping"u8.ToArray()));
+        Assert.That(await ReceiveExactly(4), Is.EqualTo("ping"u8.ToArray()));
     }
 
     [Test]
@@ -261,26 +259,28 @@ public sealed class ClientSocketTests
         Assert.That(_peer.Available, Is.Zero, "nothing is sent before the flush");
 
         writer.Flush();
-        byte[] received = new byte[64];
-        int total = 0;
-        while (total < 8)
-        {
-            total += await _peer.ReceiveAsync(received.AsMemory(total)).DefaultTimeout();
-        }
+        Assert.That(await ReceiveExactly(8), Is.EqualTo("one,two,"u8.ToArray()));
 
-        Assert.That(received.AsSpan(0, total).ToArray(), Is.EqualTo("one,two,"u8.ToArray()));
-
-        // A non-deferred write after a deferred one sends both; closing sends what is still unflushed.
+        // Closing sends what is still unflushed, and refuses what comes after.
         Assert.That(writer.TryWrite("three,"u8, ReadOnlySequence<byte>.Empty, default, defer: true), Is.EqualTo(WriteResult.Deferred));
         writer.Close();
-        total = 0;
-        while (total < 6)
+        Assert.That(await ReceiveExactly(6), Is.EqualTo("three,"u8.ToArray()));
+        Assert.That(writer.TryWrite("late"u8), Is.EqualTo(WriteResult.Closed));
+    }
+
+    /// <summary>Reads exactly <paramref name="count"/> bytes from the peer side (bounded by the default timeout).</summary>
+    private async Task<byte[]> ReceiveExactly(int count)
+    {
+        byte[] received = new byte[count];
+        int total = 0;
+        while (total < count)
         {
-            total += await _peer.ReceiveAsync(received.AsMemory(total)).DefaultTimeout();
+            int n = await _peer.ReceiveAsync(received.AsMemory(total)).DefaultTimeout();
+            Assert.That(n, Is.GreaterThan(0), $"the connection closed after {total} of {count} bytes");
+            total += n;
         }
 
-        Assert.That(received.AsSpan(0, total).ToArray(), Is.EqualTo("three,"u8.ToArray()));
-        Assert.That(writer.TryWrite("late"u8), Is.EqualTo(WriteResult.Closed));
+        return received;
     }
 
     private static Task WaitUntil(Func<bool> condition, string what) => TimeoutExtensions.WaitUntil(condition, what);
