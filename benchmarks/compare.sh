@@ -16,14 +16,7 @@ cd "$(dirname "$0")/.."
 SECONDS_PER_RUN=${1:-10}
 ROUNDS=${2:-5}
 OUT=$(mktemp -d)
-dotnet build -c Release SwooleGateway.sln >/dev/null
-bin() { echo "$1/bin/Release/net10.0/$2.dll"; }
-LOAD=$(bin benchmarks/SwooleGateway.LoadTest SwooleGateway.LoadTest)
-QUIET=--Logging:LogLevel:Default=Warning
-pids=()
-stop_all() { for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; pids=(); }
-trap stop_all EXIT
-wait_port() { for _ in $(seq 1 100); do (echo >/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 did not open" >&2; return 1; }
+source benchmarks/common.sh
 run() { # round name target transport
   dotnet "$LOAD" echo --target "$3" --transport "$4" --connections 100 --duration "$SECONDS_PER_RUN" | tail -1 > "$OUT/$1.$2.echo.json"
   dotnet "$LOAD" broadcast --target "$3" --transport "$4" --connections 1000 --window 8 --duration "$SECONDS_PER_RUN" | tail -1 > "$OUT/$1.$2.bcast.json"

@@ -6,15 +6,8 @@
 #   bash benchmarks/cpu-per-op.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dotnet build -c Release SwooleGateway.sln >/dev/null
-bin() { echo "$1/bin/Release/net10.0/$2.dll"; }
-LOAD=$(bin benchmarks/SwooleGateway.LoadTest SwooleGateway.LoadTest)
-QUIET=--Logging:LogLevel:Default=Warning
+source benchmarks/common.sh
 OUT=$(mktemp)
-pids=()
-stop_all() { for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; pids=(); }
-trap stop_all EXIT
-wait_port() { for _ in $(seq 1 100); do (echo >/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 did not open" >&2; return 1; }
 cpu() { local t=0; for p in "$@"; do t=$((t + $(awk '{print $14+$15}' "/proc/$p/stat"))); done; echo "$t"; }
 measure() { # label target pids...
   local label=$1 target=$2; shift 2

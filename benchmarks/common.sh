@@ -1,0 +1,11 @@
+# Shared by the benchmark scripts (source it after `cd` to the repository root): builds Release, and gives
+# bin (path of a built dll), LOAD (the load tool), QUIET (log level for servers), pids + stop_all (servers started
+# in the background, stopped on exit) and wait_port (waits for a loopback port to accept).
+dotnet build -c Release SwooleGateway.sln >/dev/null
+bin() { echo "$1/bin/Release/net10.0/$2.dll"; }
+LOAD=$(bin benchmarks/SwooleGateway.LoadTest SwooleGateway.LoadTest)
+QUIET=--Logging:LogLevel:Default=Warning
+pids=()
+stop_all() { for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; pids=(); }
+trap stop_all EXIT
+wait_port() { for _ in $(seq 1 100); do (echo >/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 did not open" >&2; return 1; }
