@@ -6,6 +6,7 @@ using MessagePack;
 using SwooleGateway.Gateway.Clients;
 using SwooleGateway.Gateway.Framing;
 using SwooleGateway.Protocol;
+using SwooleGateway.Protocol.Messages;
 using SwooleGateway.Transport;
 
 namespace SwooleGateway.Benchmarks;
@@ -45,33 +46,17 @@ public class CodecBenchmarks
         return WriteClientMessage().Length;
     }
 
-    private ReadOnlySpan<byte> WriteClientMessage()
-    {
-        var scratch = FrameCodec.BeginFrame();
-        var w = new MessagePackWriter(scratch);
-        w.WriteArrayHeader(6);
-        w.Write((uint)MessageKind.ClientMessage);
-        w.Write(123456789UL);
-        w.Write(1u);
-        w.WriteNil();
-        w.Write(_payload);
-        w.Write(1u);
-        w.Flush();
-        return FrameCodec.EndFrame(scratch);
-    }
+    private ReadOnlySpan<byte> WriteClientMessage() =>
+        Frame.Write(new ClientMessageFrame(123456789UL, 1, null, new ReadOnlySequence<byte>(_payload), EventFlags.Text));
 
     [Benchmark]
     public long InternalFrame_read()
     {
         ReadOnlySequence<byte> buffer = _frame;
         FrameCodec.TryReadFrame(ref buffer, 1 << 20, out ReadOnlySequence<byte> body);
-        var r = new MessagePackReader(body);
-        FrameCodec.ReadKind(ref r, out _);
-        ulong id = r.ReadUInt64();
-        r.ReadUInt32();
-        r.TryReadNil();
-        ReadOnlySequence<byte> payload = r.ReadBytes()!.Value;
-        return (long)id + payload.Length;
+        FieldReader frame = Frame.Open(body);
+        ClientMessageFrame message = Frame.Read<ClientMessageFrame>(ref frame);
+        return (long)message.ConnectionId + message.Payload.Length;
     }
 
     [Benchmark]

@@ -7,20 +7,28 @@ namespace SwooleGateway.Gateway;
 /// </summary>
 public delegate ValueTask<byte[]?> GatewayCommandHandler(GatewayCommandContext context, ReadOnlyMemory<byte> payload);
 
-/// <summary>What a custom command handler gets to work with.</summary>
+/// <summary>What a custom command handler gets to know: who called, and this gateway's identity and load. Read-only.</summary>
 public sealed class GatewayCommandContext
 {
-    internal GatewayCommandContext(GatewayServer gateway, string callerId)
+    internal GatewayCommandContext(string callerId, string gatewayId, int clientCount, int workerCount)
     {
-        Gateway = gateway;
         CallerId = callerId;
+        GatewayId = gatewayId;
+        ClientCount = clientCount;
+        WorkerCount = workerCount;
     }
-
-    /// <summary>The gateway running the command (client count, tables through its public members).</summary>
-    public GatewayServer Gateway { get; }
 
     /// <summary>Node id of the worker or client that called.</summary>
     public string CallerId { get; }
+
+    /// <summary>The id this gateway announces to the registers.</summary>
+    public string GatewayId { get; }
+
+    /// <summary>Clients connected to this gateway when the command started.</summary>
+    public int ClientCount { get; }
+
+    /// <summary>Workers connected to this gateway when the command started.</summary>
+    public int WorkerCount { get; }
 }
 
 /// <summary>The registered custom commands by name (case-sensitive).</summary>

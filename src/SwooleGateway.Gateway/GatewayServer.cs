@@ -1,24 +1,29 @@
 using System.Collections.Concurrent;
 using System.Net;
-using MessagePack;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SwooleGateway.Gateway.Clients;
+using SwooleGateway.Gateway.Commands;
+using SwooleGateway.Gateway.Routing;
 using SwooleGateway.Hosting;
 using SwooleGateway.Options;
 using SwooleGateway.Protocol;
+using SwooleGateway.Protocol.Messages;
 using SwooleGateway.Transport;
 
 namespace SwooleGateway.Gateway;
 
 /// <summary>
-/// The gateway: owns client connections (WebSocket and TCP listeners), keeps the connection, uid, group
-/// and session tables, forwards client events to workers and executes the commands workers send.
-/// Announces itself to every register and re-announces after a register restart.
+/// The gateway as a hosted service: binds the internal port and the client listeners, and wires the parts that do the
+/// work: <see cref="ClientAcceptor"/> (accepting and protecting clients), <see cref="ClientReader"/> (the read loops),
+/// <see cref="EventRouter"/> (events to workers), <see cref="CommandExecutor"/> (the workers' commands),
+/// <see cref="ClientStore"/> (client, uid, group and session tables), <see cref="ClientSender"/> (messages to clients)
+/// and <see cref="ClientSupervisor"/> (idle clients and pings). Announces itself to every register and re-announces
+/// after a register restart.
 /// </summary>
-public sealed partial class GatewayServer : BackgroundService, IFrameHandler, IClientMessageSink
+internal sealed partial class GatewayServer : BackgroundService
 {
     public const string Role = "gateway";
 
@@ -26,38 +31,36 @@ public sealed partial class GatewayServer : BackgroundService, IFrameHandler, IC
     private readonly GatewayOptions _gatewayOptions;
     private readonly SocketTransport _sockets;
     private readonly ILogger<GatewayServer> _logger;
-    private readonly IReadOnlyDictionary<string, GatewayCommandHandler> _commands;
     private readonly IReadOnlyDictionary<string, Func<Framing.IClientFramer>> _framers;
-    private readonly ClientStore _store = new();
-    private readonly IpTable _ips = new();
-    private readonly List<ClientListener> _listeners = [];
-    private volatile GatewayOptions _live;
     private readonly ClientAuthorizer? _authorizer;
-    private readonly WorkerPool _workers = new();
+    private readonly LiveGatewayOptions _live;
+    private readonly ClientStore _store = new();
+    private readonly EventRouter _router;
+    private readonly CommandExecutor _commands;
+    private readonly List<ClientListener> _listeners = [];
     private readonly ConcurrentDictionary<WorkerLink, byte> _links = new();
-    private readonly Queue<(long At, byte[] Frame)> _held = new(); // events that arrived while no worker was connected; lock(_held)
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentDictionary<string, IPEndPoint> _listenerEndPoints = new();
     private readonly string _gatewayId = $"gateway-{Environment.MachineName}-{Environment.ProcessId}-{Random.Shared.Next(0x10000):x4}";
-    private ulong _nextConnectionId = (ulong)DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() << 16;
     private IPEndPoint? _advertised;
     private IPEndPoint? _internalEndPoint;
-    private int _noWorkerWarned;
 
     public GatewayServer(IOptions<SwooleGatewayOptions> options, IOptions<GatewayOptions> gatewayOptions, SocketTransport sockets, ILogger<GatewayServer> logger,
         IOptions<GatewayCommandOptions>? commands = null, IOptions<GatewayFramerOptions>? framers = null, IOptionsMonitor<GatewayOptions>? live = null,
         IOptions<GatewayAuthorizationOptions>? authorization = null)
     {
-        _authorizer = authorization?.Value.Authorizer;
-        _live = live?.CurrentValue ?? gatewayOptions.Value;
-        live?.OnChange(value => _live = value); // read per message: a field, not an options lookup
-        _framers = framers?.Value.Framers ?? new Dictionary<string, Func<Framing.IClientFramer>>();
-        _commands = commands?.Value.Handlers ?? new Dictionary<string, GatewayCommandHandler>();
         _options = options.Value;
         _gatewayOptions = gatewayOptions.Value;
         _sockets = sockets;
         _logger = logger;
-        GatewayMetrics.ObserveConnections(() => _store.Count, () => _workers.Count);
+        _authorizer = authorization?.Value.Authorizer;
+        _framers = framers?.Value.Framers ?? new Dictionary<string, Func<Framing.IClientFramer>>();
+        _live = new LiveGatewayOptions(_gatewayOptions, live);
+        _router = new EventRouter(_gatewayOptions, logger);
+        var sender = new ClientSender(_gatewayOptions, logger);
+        _commands = new CommandExecutor(new CommandServices(_store, sender, commands?.Value.Handlers ?? new Dictionary<string, GatewayCommandHandler>(),
+            callerId => new GatewayCommandContext(callerId, _gatewayId, _store.Count, _router.WorkerCount), logger));
+        GatewayMetrics.ObserveConnections(() => _store.Count, () => _router.WorkerCount);
     }
 
     /// <summary>Completes when every listener is bound (faults when binding failed).</summary>
@@ -76,10 +79,10 @@ public sealed partial class GatewayServer : BackgroundService, IFrameHandler, IC
 
     public int ClientCount => _store.Count;
 
-    public int WorkerCount => _workers.Count;
+    public int WorkerCount => _router.WorkerCount;
 
-    /// <summary>Settings that may change while running (throttle, per-IP limit): the live value when configuration reloads.</summary>
-    private GatewayOptions Live => _live;
+    /// <summary>The ops this gateway executes (for tests).</summary>
+    internal IReadOnlyDictionary<uint, string> Operations => _commands.Operations;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -95,6 +98,8 @@ public sealed partial class GatewayServer : BackgroundService, IFrameHandler, IC
             loops.Add(new AcceptLoop(internalListener, HandleInternalAsync, _logger).RunAsync(stoppingToken));
             Log.InternalListening(_logger, _gatewayId, _internalEndPoint.ToString(), _advertised.ToString());
 
+            var acceptor = new ClientAcceptor(_gatewayOptions, _live, _store, _advertised, _authorizer, _logger);
+            var reader = new ClientReader(acceptor, _store, new ClientThrottle(_store, _live, _logger), _router, _logger);
             foreach (ListenerOptions lo in listenerOptions)
             {
                 ClientListener listener = lo.Protocol switch
@@ -119,13 +124,13 @@ public sealed partial class GatewayServer : BackgroundService, IFrameHandler, IC
                 }
 
                 Log.ClientListening(_logger, listener.Name, listener.Certificates is null ? listener.Transport : listener.Transport + "+tls", endpoint.ToString());
-                loops.Add(new AcceptLoop(bound, (t, ct) => HandleClientAsync(t, listener), _logger).RunAsync(stoppingToken));
+                loops.Add(new AcceptLoop(bound, (t, _) => reader.RunAsync(t, listener), _logger).RunAsync(stoppingToken));
             }
 
             var connector = new RegisterConnector(_sockets, _options, _logger, Role, _gatewayId,
-                (_, link) => link.TrySend(RegisterProtocol.WriteAnnounce(_advertised.ToString(), _gatewayId)), RegisterFrames.Instance);
+                (_, link) => link.TrySend(new AnnounceFrame(_advertised.ToString(), _gatewayId)), RegisterFrames.Instance);
             loops.Add(connector.RunAsync(stoppingToken));
-            loops.Add(SuperviseAsync(stoppingToken));
+            loops.Add(new ClientSupervisor(_store, _listeners, _logger).RunAsync(stoppingToken));
             _ready.TrySetResult();
         }
         catch (Exception ex)
@@ -181,7 +186,7 @@ public sealed partial class GatewayServer : BackgroundService, IFrameHandler, IC
     {
         foreach (WorkerLink link in _links.Keys)
         {
-            link.Connection.TrySendKind(MessageKind.GatewayLeaving);
+            link.Connection.TrySend(new GatewayLeavingFrame());
         }
 
         foreach (KeyValuePair<ulong, ClientConnection> entry in _store.Connections)
@@ -190,8 +195,7 @@ public sealed partial class GatewayServer : BackgroundService, IFrameHandler, IC
         }
     }
 
-    // ---- internal port: workers and API clients ----
-
+    /// <summary>The internal port: workers and API clients, for the life of their link.</summary>
     private async Task HandleInternalAsync(ConnectionContext transport, CancellationToken stopping)
     {
         InternalConnection? connection = await InternalConnection.AcceptAsync(
@@ -202,51 +206,22 @@ public sealed partial class GatewayServer : BackgroundService, IFrameHandler, IC
         }
 
         var link = new WorkerLink(connection, receivesEvents: connection.PeerRole == "worker");
-        connection.Tag = link;
         _links[link] = 0;
         if (link.ReceivesEvents)
         {
-            AddWorker(link);
+            _router.WorkerConnected(link);
         }
 
-        Log.WorkerConnected(_logger, connection.PeerRole, connection.PeerId, connection.RemoteEndPoint?.ToString() ?? "?", _workers.Count);
+        Log.WorkerConnected(_logger, connection.PeerRole, connection.PeerId, connection.RemoteEndPoint?.ToString() ?? "?", _router.WorkerCount);
         try
         {
-            await connection.RunAsync(this, stopping).ConfigureAwait(false);
+            await connection.RunAsync(new WorkerLinkReader(link, _commands, _router), stopping).ConfigureAwait(false);
         }
         finally
         {
             _links.TryRemove(link, out _);
-            _workers.Remove(link);
-            HandOver(link);
-            Log.WorkerDisconnected(_logger, connection.PeerRole, connection.PeerId, connection.CloseReason, _workers.Count);
-        }
-    }
-
-    void IFrameHandler.OnBatchEnd(InternalConnection connection)
-    {
-        if (connection.Tag is WorkerLink link)
-        {
-            FlushBatch(link);
-        }
-    }
-
-    void IFrameHandler.OnFrame(InternalConnection connection, MessageKind kind, int fieldCount, ref MessagePackReader reader)
-    {
-        var link = (WorkerLink)connection.Tag!;
-        switch (kind)
-        {
-            case MessageKind.Command:
-                ExecuteCommand(link, fieldCount, ref reader);
-                return;
-            case MessageKind.WorkerDraining:
-                link.MarkDraining();
-                connection.TrySendKind(MessageKind.DrainAck); // FIFO link: every event routed before this frame precedes it
-                Log.WorkerDraining(_logger, connection.PeerId);
-                return;
-            default:
-                ThrowHelper.Protocol($"unexpected {kind} from a {connection.PeerRole}");
-                return;
+            _router.WorkerDisconnected(link);
+            Log.WorkerDisconnected(_logger, connection.PeerRole, connection.PeerId, connection.CloseReason, _router.WorkerCount);
         }
     }
 
@@ -255,8 +230,7 @@ public sealed partial class GatewayServer : BackgroundService, IFrameHandler, IC
     {
         public static readonly RegisterFrames Instance = new();
 
-        public void OnFrame(InternalConnection connection, MessageKind kind, int fieldCount, ref MessagePackReader reader) =>
-            RegisterProtocol.SkipRest(ref reader, fieldCount);
+        public void OnFrame(InternalConnection connection, ref FieldReader frame) => frame.SkipRest();
     }
 
     private static partial class Log
@@ -273,46 +247,10 @@ public sealed partial class GatewayServer : BackgroundService, IFrameHandler, IC
         [LoggerMessage(3004, LogLevel.Information, "{Role} {NodeId} disconnected: {Reason} ({Workers} workers left)", EventName = "WorkerDisconnected")]
         public static partial void WorkerDisconnected(ILogger logger, string role, string nodeId, string reason, int workers);
 
-        [LoggerMessage(3005, LogLevel.Information, "Worker {NodeId} is draining: no new events are sent to it", EventName = "WorkerDraining")]
-        public static partial void WorkerDraining(ILogger logger, string nodeId);
-
-        [LoggerMessage(3006, LogLevel.Warning, "No worker is connected: holding client events (at most {Max}, for {Seconds} s) until one connects; beyond that they are dropped and counted", EventName = "NoWorker")]
-        public static partial void NoWorker(ILogger logger, int max, double seconds);
-
-        [LoggerMessage(3017, LogLevel.Information, "Replayed {Replayed} held client events to worker {NodeId} ({Expired} were older than HoldEventsFor and dropped)", EventName = "HeldEventsReplayed")]
-        public static partial void HeldEventsReplayed(ILogger logger, int replayed, string nodeId, int expired);
-
-        [LoggerMessage(3007, LogLevel.Warning, "Closing client {ClientId} from {Remote} on {Listener}: {Reason}", EventName = "ClientProtocolError")]
-        public static partial void ClientError(ILogger logger, string clientId, string remote, string listener, string reason);
-
-        [LoggerMessage(3008, LogLevel.Information, "Refused client from {Remote} on {Listener}: {Reason}", EventName = "ClientRefused")]
-        public static partial void ClientRefused(ILogger logger, string remote, string listener, string reason);
-
-        [LoggerMessage(3009, LogLevel.Warning, "Closing slow client {ClientId} from {Remote}: more than {Limit} bytes queued (MaxPendingBytesPerClient)", EventName = "SlowClientClosed")]
-        public static partial void SlowClient(ILogger logger, string clientId, string remote, long limit);
-
-        [LoggerMessage(3010, LogLevel.Debug, "Client {ClientId} closed: {Reason}", EventName = "ClientClosed")]
-        public static partial void ClientClosed(ILogger logger, string clientId, string reason);
-
-        [LoggerMessage(3011, LogLevel.Warning, "Command {Op} from {NodeId} failed: {Reason}", EventName = "CommandFailed")]
-        public static partial void CommandFailed(ILogger logger, string op, string nodeId, string reason);
-
-        [LoggerMessage(3012, LogLevel.Information, "Closing client {ClientId} from {Remote}: {Reason}", EventName = "ClientTimedOut")]
-        public static partial void ClientTimedOut(ILogger logger, string clientId, string remote, string reason);
-
-        [LoggerMessage(3013, LogLevel.Warning, "Throttling {Ip}: more than {Tokens} messages per {Interval} ({Action})", EventName = "Throttled")]
-        public static partial void Throttled(ILogger logger, string ip, int tokens, TimeSpan interval, ThrottleAction action);
-
         [LoggerMessage(3015, LogLevel.Information, "Listener {Name}: TLS certificate reloaded ({Subject}, {Thumbprint})", EventName = "CertificateReloaded")]
         public static partial void CertificateReloaded(ILogger logger, string name, string subject, string thumbprint);
 
         [LoggerMessage(3016, LogLevel.Error, "Listener {Name}: the changed TLS certificate could not be loaded, keeping the previous one: {Reason}", EventName = "CertificateReloadFailed")]
         public static partial void CertificateReloadFailed(ILogger logger, string name, string reason);
-
-        [LoggerMessage(3018, LogLevel.Warning, "A message of {Bytes} bytes to client {ClientId} was skipped: the framing of listener {Listener} cannot carry it (its length prefix is too short); further skips for this client are counted in swoolegateway.gateway.messages_rejected, logged at most every 10 s", EventName = "MessageRejected")]
-        public static partial void MessageRejected(ILogger logger, long bytes, string clientId, string listener);
-
-        [LoggerMessage(3014, LogLevel.Warning, "Slow client {ClientId} from {Remote}: outbound queue full ({Limit} bytes), dropping messages ({Policy}) until it catches up", EventName = "SlowClientDropping")]
-        public static partial void SlowClientDropping(ILogger logger, string clientId, string remote, long limit, SlowClientPolicy policy);
     }
 }

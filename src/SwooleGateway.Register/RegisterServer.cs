@@ -1,5 +1,4 @@
 using System.Net;
-using MessagePack;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -7,6 +6,7 @@ using Microsoft.Extensions.Options;
 using SwooleGateway.Hosting;
 using SwooleGateway.Options;
 using SwooleGateway.Protocol;
+using SwooleGateway.Protocol.Messages;
 using SwooleGateway.Transport;
 
 namespace SwooleGateway.Register;
@@ -106,13 +106,13 @@ public sealed partial class RegisterServer : BackgroundService, IFrameHandler
         }
     }
 
-    void IFrameHandler.OnFrame(InternalConnection connection, MessageKind kind, int fieldCount, ref MessagePackReader reader)
+    void IFrameHandler.OnFrame(InternalConnection connection, ref FieldReader frame)
     {
-        switch (kind)
+        switch (frame.Kind)
         {
             case MessageKind.Announce when connection.PeerRole == "gateway":
             {
-                (string address, string id) = RegisterProtocol.ReadAnnounce(ref reader, fieldCount);
+                (string address, string id) = Frame.Read<AnnounceFrame>(ref frame);
                 _ = EndpointParser.Split(address); // validates; throws FormatException otherwise
                 var info = new GatewayInfo(id, address);
                 lock (_gate)
@@ -136,18 +136,18 @@ public sealed partial class RegisterServer : BackgroundService, IFrameHandler
 
             case MessageKind.Subscribe when connection.PeerRole is "worker" or "client":
             {
-                RegisterProtocol.SkipRest(ref reader, fieldCount);
+                Frame.Read<SubscribeFrame>(ref frame);
                 lock (_gate)
                 {
                     _subscribers.Add(connection);
-                    connection.TrySend(RegisterProtocol.WriteGatewayList(DistinctGateways()));
+                    connection.TrySend(new GatewayListFrame(DistinctGateways()));
                 }
 
                 return;
             }
 
             default:
-                ThrowHelper.Protocol($"unexpected {kind} from a {connection.PeerRole}");
+                ThrowHelper.Protocol($"unexpected {frame.Kind} from a {connection.PeerRole}");
                 return;
         }
     }
@@ -156,7 +156,7 @@ public sealed partial class RegisterServer : BackgroundService, IFrameHandler
     {
         lock (_gate)
         {
-            ReadOnlySpan<byte> frame = RegisterProtocol.WriteGatewayList(DistinctGateways());
+            ReadOnlySpan<byte> frame = Frame.Write(new GatewayListFrame(DistinctGateways()));
             foreach (InternalConnection subscriber in _subscribers)
             {
                 subscriber.TrySend(frame);

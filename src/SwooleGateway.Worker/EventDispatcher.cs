@@ -2,11 +2,12 @@ using System.Buffers;
 using MessagePack;
 using Microsoft.Extensions.Logging;
 using SwooleGateway.Protocol;
+using SwooleGateway.Protocol.Messages;
 
 namespace SwooleGateway.Worker;
 
 /// <summary>
-/// Reader of event frames (wire format: <see cref="GatewayProtocol"/>) and the worker's scheduler:
+/// Reader of event frames (<see cref="ClientConnectFrame"/>, <see cref="ClientMessageFrame"/>, <see cref="ClientCloseFrame"/>) and the worker's scheduler:
 /// events of one client run in order, one at a time; a handler that completes synchronously costs no
 /// allocation; one that awaits holds back only its own client's later events.
 /// </summary>
@@ -37,43 +38,20 @@ internal sealed partial class EventDispatcher : IEventSink
         }
     }
 
-    public void OnEvent(GatewayLink link, MessageKind kind, int fieldCount, ref MessagePackReader r)
+    public void OnEvent(GatewayLink link, ref FieldReader frame)
     {
-        ulong connectionId = r.ReadUInt64();
-        ClientState state = GetState(link, connectionId);
-        switch (kind)
+        switch (frame.Kind)
         {
             case MessageKind.ClientConnect:
             {
-                string address = r.ReadString() ?? "";
-                int port = (int)r.ReadUInt32();
-                string listener = r.ReadString() ?? "";
-                string transport = r.ReadString() ?? "";
-                string? path = r.ReadString();
-                Dictionary<string, string> headers = ReadStringMap(ref r, StringComparer.OrdinalIgnoreCase);
-                string? subProtocol = null;
-                string? uid = null;
-                Dictionary<string, string> query = new(StringComparer.Ordinal);
-                if (fieldCount >= 12)
-                {
-                    subProtocol = r.ReadString();
-                    uint version = r.ReadUInt32();
-                    ReadOnlySequence<byte> session = r.ReadBytes() ?? default;
-                    state.Session = DecodeSession(session);
-                    state.SessionVersion = version;
-                    uid = r.ReadString();
-                    query = ReadStringMap(ref r, StringComparer.Ordinal);
-                    RegisterProtocol.SkipRest(ref r, fieldCount - 12);
-                }
-                else
-                {
-                    RegisterProtocol.SkipRest(ref r, fieldCount - 7);
-                }
-
+                ClientConnectFrame e = Frame.Read<ClientConnectFrame>(ref frame);
+                ClientState state = GetState(link, e.ConnectionId);
+                state.Session = DecodeSession(e.Session);
+                state.SessionVersion = e.SessionVersion;
                 var info = new ConnectInfo
                 {
-                    RemoteAddress = address, RemotePort = port, Listener = listener, Transport = transport, Path = path, Headers = headers,
-                    Query = query, SubProtocol = subProtocol, Uid = uid, Session = state.Session,
+                    RemoteAddress = e.RemoteAddress, RemotePort = (int)e.RemotePort, Listener = e.Listener, Transport = e.Transport, Path = e.Path,
+                    Headers = e.Headers!, Query = e.Query!, SubProtocol = e.SubProtocol, Uid = e.Uid, Session = state.Session,
                 };
                 Run(state, MessageKind.ClientConnect, null, null, 0, info, null);
                 return;
@@ -81,60 +59,31 @@ internal sealed partial class EventDispatcher : IEventSink
 
             case MessageKind.ClientMessage:
             {
-                uint version = r.ReadUInt32();
-                if (!r.TryReadNil())
+                ClientMessageFrame e = Frame.Read<ClientMessageFrame>(ref frame);
+                ClientState state = GetState(link, e.ConnectionId);
+                if (e.Session is { } session)
                 {
-                    ReadOnlySequence<byte> session = r.ReadBytes() ?? default;
                     state.Session = DecodeSession(session);
-                    state.SessionVersion = version;
+                    state.SessionVersion = e.SessionVersion;
                 }
 
-                ReadOnlySequence<byte> payload = r.ReadBytes() ?? default;
-                r.ReadUInt32(); // flags: text bit (informational for now)
-                RegisterProtocol.SkipRest(ref r, fieldCount - 6);
-                int length = (int)payload.Length;
+                int length = (int)e.Payload.Length;
                 byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
-                payload.CopyTo(buffer);
+                e.Payload.CopyTo(buffer);
                 Run(state, MessageKind.ClientMessage, state.Session, buffer, length, null, null);
                 return;
             }
 
             case MessageKind.ClientClose:
             {
-                ReadOnlySequence<byte> session = r.ReadBytes() ?? default;
-                string? uid = r.ReadString();
-                int groupCount = r.ReadArrayHeader();
-                var groups = new string[groupCount];
-                for (int i = 0; i < groupCount; i++)
-                {
-                    groups[i] = r.ReadString() ?? "";
-                }
-
-                RegisterProtocol.SkipRest(ref r, fieldCount - 5);
-                link.Clients.Remove(connectionId);
-                var info = new CloseInfo { Session = DecodeSession(session), Uid = uid, Groups = groups };
+                ClientCloseFrame e = Frame.Read<ClientCloseFrame>(ref frame);
+                ClientState state = GetState(link, e.ConnectionId);
+                link.Clients.Remove(e.ConnectionId);
+                var info = new CloseInfo { Session = DecodeSession(e.Session), Uid = e.Uid, Groups = e.Groups.ToArray() };
                 Run(state, MessageKind.ClientClose, null, null, 0, null, info);
                 return;
             }
         }
-    }
-
-    private static Dictionary<string, string> ReadStringMap(ref MessagePackReader r, StringComparer comparer)
-    {
-        var map = new Dictionary<string, string>(comparer);
-        if (r.TryReadNil())
-        {
-            return map;
-        }
-
-        int count = r.ReadMapHeader();
-        for (int i = 0; i < count; i++)
-        {
-            string name = r.ReadString() ?? "";
-            map[name] = r.ReadString() ?? "";
-        }
-
-        return map;
     }
 
     private static ClientState GetState(GatewayLink link, ulong connectionId)

@@ -1,7 +1,7 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 using MessagePack;
 using SwooleGateway.Protocol;
+using SwooleGateway.Protocol.Commands;
 
 namespace SwooleGateway.Worker;
 
@@ -18,8 +18,8 @@ public sealed partial class GatewayApi
     public async Task<IReadOnlyDictionary<string, object?>?> GetSession(string clientId, CancellationToken cancellationToken = default)
     {
         GatewayLink link = _directory.Resolve(clientId, out ulong connectionId);
-        byte[]? bytes = await CallAsync(link, CommandOp.GetSession, (ref MessagePackWriter w) => w.Write(connectionId), 1, ReadOptionalBytes, cancellationToken).ConfigureAwait(false);
-        return DecodeSession(bytes);
+        BytesResult result = await link.CallAsync<GetSessionCommand, BytesResult>(new GetSessionCommand(connectionId), _options.CallTimeout, cancellationToken).ConfigureAwait(false);
+        return DecodeSession(result.Bytes);
     }
 
     /// <summary>True when the client is connected. False for a malformed id, an unknown gateway or a closed client.</summary>
@@ -31,43 +31,37 @@ public sealed partial class GatewayApi
             return false;
         }
 
-        return await CallAsync(link, CommandOp.IsOnline, (ref MessagePackWriter w) => w.Write(connectionId), 1, ReadBool, cancellationToken).ConfigureAwait(false);
+        return (await link.CallAsync<IsOnlineCommand, BoolResult>(new IsOnlineCommand(connectionId), _options.CallTimeout, cancellationToken).ConfigureAwait(false)).Value;
     }
 
     /// <summary>What the gateway knows of a client (only the <paramref name="fields"/> asked for); null when it is gone.</summary>
     public async Task<ClientInfo?> GetClientInfo(string clientId, ClientInfoFlags fields = ClientInfoFlags.All, CancellationToken cancellationToken = default)
     {
         GatewayLink link = _directory.Resolve(clientId, out ulong connectionId);
-        Dictionary<string, object?>? map = await CallAsync(link, CommandOp.GetClientInfo, (ref MessagePackWriter w) =>
-        {
-            w.Write(connectionId);
-            w.Write((uint)fields);
-        }, 2, static (ref MessagePackReader r, int n) =>
-            n < 1 || r.TryReadNil() ? null : MessagePackSerializer.Deserialize<Dictionary<string, object?>>(ref r, s_untrusted), cancellationToken).ConfigureAwait(false);
-        if (map is null)
+        ClientInfoResult result = await link.CallAsync<GetClientInfoCommand, ClientInfoResult>(
+            new GetClientInfoCommand(connectionId, fields), _options.CallTimeout, cancellationToken).ConfigureAwait(false);
+        if (result.Info is not { } info)
         {
             return null;
         }
 
+        bool system = info.Fields.HasFlag(ClientInfoFlags.System);
         return new ClientInfo
         {
             ClientId = clientId,
-            RemoteAddress = map.GetValueOrDefault("ip") as string,
-            RemotePort = map.TryGetValue("port", out object? port) ? Convert.ToInt32(port, System.Globalization.CultureInfo.InvariantCulture) : null,
-            Uid = map.GetValueOrDefault("uid") as string,
-            Session = fields.HasFlag(ClientInfoFlags.Session) ? DecodeSession(map.GetValueOrDefault("session") as byte[]) : null,
-            Groups = map.GetValueOrDefault("groups") is object[] groups ? [.. groups.Cast<string>()] : (fields.HasFlag(ClientInfoFlags.Groups) ? [] : null),
-            Transport = map.GetValueOrDefault("transport") as string,
-            Listener = map.GetValueOrDefault("listener") as string,
-            ConnectedAt = map.TryGetValue("connectedAt", out object? at) ? DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(at, System.Globalization.CultureInfo.InvariantCulture)) : null,
-            BytesIn = Long(map, "bytesIn"),
-            BytesOut = Long(map, "bytesOut"),
-            MessagesIn = Long(map, "messagesIn"),
-            MessagesOut = Long(map, "messagesOut"),
+            RemoteAddress = info.Fields.HasFlag(ClientInfoFlags.RemoteAddress) ? info.RemoteAddress : null,
+            RemotePort = info.Fields.HasFlag(ClientInfoFlags.RemotePort) ? info.RemotePort : null,
+            Uid = info.Uid,
+            Session = info.Fields.HasFlag(ClientInfoFlags.Session) ? DecodeSession(info.Session) : null,
+            Groups = info.Fields.HasFlag(ClientInfoFlags.Groups) ? info.Groups ?? [] : null,
+            Transport = system ? info.Transport : null,
+            Listener = system ? info.Listener : null,
+            ConnectedAt = system ? DateTimeOffset.FromUnixTimeMilliseconds(info.ConnectedAt) : null,
+            BytesIn = system ? info.BytesIn : null,
+            BytesOut = system ? info.BytesOut : null,
+            MessagesIn = system ? info.MessagesIn : null,
+            MessagesOut = system ? info.MessagesOut : null,
         };
-
-        static long? Long(Dictionary<string, object?> map, string key) =>
-            map.TryGetValue(key, out object? v) ? Convert.ToInt64(v, System.Globalization.CultureInfo.InvariantCulture) : null;
     }
 
     /// <summary>The uid bound to a client, or null (none, or the client is gone).</summary>
@@ -78,19 +72,19 @@ public sealed partial class GatewayApi
     public async Task<bool> IsUidOnline(string uid, CancellationToken cancellationToken = default)
     {
         RequireKey(uid, nameof(uid));
-        List<bool> answers = await ScatterAsync(CommandOp.IsUidOnline, (ref MessagePackWriter w) => w.Write(uid), 1, ReadBool, cancellationToken).ConfigureAwait(false);
+        List<bool> answers = await ScatterAsync<IsUidOnlineCommand, BoolResult, bool>(new IsUidOnlineCommand(uid), static r => r.Value, cancellationToken).ConfigureAwait(false);
         return answers.Contains(true);
     }
 
     /// <summary>Exact number of connected clients on all gateways.</summary>
     public async Task<int> GetClientCount(CancellationToken cancellationToken = default) =>
-        (await ScatterAsync(CommandOp.GetClientCount, null, 0, ReadCount, cancellationToken).ConfigureAwait(false)).Sum();
+        (await ScatterAsync<GetClientCountCommand, CountResult, int>(default, Count, cancellationToken).ConfigureAwait(false)).Sum();
 
     /// <summary>Exact number of members of <paramref name="group"/> on all gateways.</summary>
     public async Task<int> GetClientCountByGroup(string group, CancellationToken cancellationToken = default)
     {
         RequireKey(group, nameof(group));
-        return (await ScatterAsync(CommandOp.GetClientCountByGroup, (ref MessagePackWriter w) => w.Write(group), 1, ReadCount, cancellationToken).ConfigureAwait(false)).Sum();
+        return (await ScatterAsync<GetClientCountByGroupCommand, CountResult, int>(new GetClientCountByGroupCommand(group), Count, cancellationToken).ConfigureAwait(false)).Sum();
     }
 
     /// <summary>
@@ -103,16 +97,10 @@ public sealed partial class GatewayApi
     {
         if (!exact || _directory.Links.Length <= 1)
         {
-            return (await ScatterAsync(CommandOp.GetUidCount, null, 0, ReadCount, cancellationToken).ConfigureAwait(false)).Sum();
+            return (await ScatterAsync<GetUidCountCommand, CountResult, int>(default, Count, cancellationToken).ConfigureAwait(false)).Sum();
         }
 
-        int count = 0;
-        await foreach (string _ in GetUidList(unique: true, cancellationToken).ConfigureAwait(false))
-        {
-            count++;
-        }
-
-        return count;
+        return await CountAsync(GetUidList(unique: true, cancellationToken)).ConfigureAwait(false);
     }
 
     /// <summary>Exact number of distinct uids among the members of <paramref name="group"/> (merged across gateways like <see cref="GetUidCount"/>).</summary>
@@ -121,41 +109,35 @@ public sealed partial class GatewayApi
         RequireKey(group, nameof(group));
         if (_directory.Links.Length <= 1)
         {
-            return (await ScatterAsync(CommandOp.GetUidCountByGroup, (ref MessagePackWriter w) => w.Write(group), 1, ReadCount, cancellationToken).ConfigureAwait(false)).Sum();
+            return (await ScatterAsync<GetUidCountByGroupCommand, CountResult, int>(new GetUidCountByGroupCommand(group), Count, cancellationToken).ConfigureAwait(false)).Sum();
         }
 
-        int count = 0;
-        await foreach (string _ in GetUidListByGroup(group, unique: true, cancellationToken).ConfigureAwait(false))
-        {
-            count++;
-        }
-
-        return count;
+        return await CountAsync(GetUidListByGroup(group, unique: true, cancellationToken)).ConfigureAwait(false);
     }
 
     /// <summary>All connected clients, gateway by gateway, in a stable order; resumes after <paramref name="prevClient"/>.</summary>
     public IAsyncEnumerable<string> GetClientList(string? prevClient = null, CancellationToken cancellationToken = default) =>
-        ListClientsAsync(0, null, prevClient, cancellationToken);
+        ListClientsAsync(ListScope.All, null, prevClient, cancellationToken);
 
     /// <summary>The members of <paramref name="group"/> on all gateways; resumes after <paramref name="prevClient"/>.</summary>
     public IAsyncEnumerable<string> GetClientListByGroup(string group, string? prevClient = null, CancellationToken cancellationToken = default) =>
-        ListClientsAsync(1, RequireKey(group, nameof(group)), prevClient, cancellationToken);
+        ListClientsAsync(ListScope.Group, RequireKey(group, nameof(group)), prevClient, cancellationToken);
 
     /// <summary>The clients bound to <paramref name="uid"/> on all gateways (multi-device login); resumes after <paramref name="prevClient"/>.</summary>
     public IAsyncEnumerable<string> GetClientListByUid(string uid, string? prevClient = null, CancellationToken cancellationToken = default) =>
-        ListClientsAsync(2, RequireKey(uid, nameof(uid)), prevClient, cancellationToken);
+        ListClientsAsync(ListScope.Uid, RequireKey(uid, nameof(uid)), prevClient, cancellationToken);
 
     /// <summary>Uids online, in ordinal order. <paramref name="unique"/>: each once; otherwise once per gateway that holds it.</summary>
     public IAsyncEnumerable<string> GetUidList(bool unique = true, CancellationToken cancellationToken = default) =>
-        ListKeysAsync(CommandOp.ListUids, null, unique, cancellationToken);
+        ListNamesAsync(NameList.Uids, null, unique, cancellationToken);
 
     /// <summary>Uids among the members of <paramref name="group"/>, in ordinal order.</summary>
     public IAsyncEnumerable<string> GetUidListByGroup(string group, bool unique = true, CancellationToken cancellationToken = default) =>
-        ListKeysAsync(CommandOp.ListUids, RequireKey(group, nameof(group)), unique, cancellationToken);
+        ListNamesAsync(NameList.Uids, RequireKey(group, nameof(group)), unique, cancellationToken);
 
     /// <summary>Groups with at least one member, in ordinal order.</summary>
     public IAsyncEnumerable<string> GetGroupList(bool unique = true, CancellationToken cancellationToken = default) =>
-        ListKeysAsync(CommandOp.ListGroups, null, unique, cancellationToken);
+        ListNamesAsync(NameList.Groups, null, unique, cancellationToken);
 
     /// <summary>The session of every member of <paramref name="group"/> (null for members without one).</summary>
     public async IAsyncEnumerable<(string ClientId, IReadOnlyDictionary<string, object?>? Session)> GetSessionsByGroup(
@@ -167,36 +149,19 @@ public sealed partial class GatewayApi
             ulong after = 0;
             while (true)
             {
-                ulong from = after;
-                (List<(ulong Id, byte[]? Session)> page, bool more) = await PageAsync(link, CommandOp.GetSessionsByGroup, (ref MessagePackWriter w) =>
-                {
-                    w.Write(group);
-                    w.Write(from);
-                    w.Write((uint)PageSize);
-                }, 3, static (ref MessagePackReader r, int n) =>
-                {
-                    int count = r.ReadArrayHeader();
-                    var items = new List<(ulong, byte[]?)>(count);
-                    for (int i = 0; i < count; i++)
-                    {
-                        r.ReadArrayHeader();
-                        ulong id = r.ReadUInt64();
-                        items.Add((id, r.TryReadNil() ? null : r.ReadBytes()?.ToArray()));
-                    }
-
-                    return (items, r.ReadBoolean());
-                }, cancellationToken).ConfigureAwait(false);
-                foreach ((ulong id, byte[]? session) in page)
+                SessionPage page = await PageAsync<GetSessionsByGroupCommand, SessionPage>(
+                    link, new GetSessionsByGroupCommand(group, after, (uint)PageSize), cancellationToken).ConfigureAwait(false);
+                foreach ((ulong id, byte[]? session) in page.Items)
                 {
                     yield return (ClientId.Encode(link.Advertised, id), DecodeSession(session));
                 }
 
-                if (!more || page.Count == 0)
+                if (!page.More || page.Items.Count == 0)
                 {
                     break;
                 }
 
-                after = page[^1].Id;
+                after = page.Items[^1].Id;
             }
         }
     }
@@ -244,23 +209,20 @@ public sealed partial class GatewayApi
         return results;
     }
 
-    private Task<byte[]?> CallCustom(GatewayLink link, string name, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken) =>
-        CallAsync(link, CommandOp.Custom, (ref MessagePackWriter w) =>
-        {
-            w.Write(name);
-            w.Write(payload.Span);
-        }, 2, ReadOptionalBytes, cancellationToken);
+    private async Task<byte[]?> CallCustom(GatewayLink link, string name, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken) =>
+        (await link.CallAsync<CustomCommand, BytesResult>(new CustomCommand(name, new System.Buffers.ReadOnlySequence<byte>(payload)), _options.CallTimeout, cancellationToken)
+            .ConfigureAwait(false)).Bytes;
 
     // ---------------- plumbing ----------------
 
-    private delegate void ArgsWriterAction(ref MessagePackWriter writer);
-
     /// <summary>One page of a list: a gateway that does not answer ends the list with <see cref="IncompleteResultException"/>, never a silent gap.</summary>
-    private async Task<T> PageAsync<T>(GatewayLink link, CommandOp op, ArgsWriterAction args, int argumentCount, ReplyParser<T> parser, CancellationToken cancellationToken)
+    private async Task<TResult> PageAsync<TCommand, TResult>(GatewayLink link, TCommand command, CancellationToken cancellationToken)
+        where TCommand : struct, ICommand<TCommand, TResult>
+        where TResult : struct, IWireFields<TResult>
     {
         try
         {
-            return await CallAsync(link, op, args, argumentCount, parser, cancellationToken).ConfigureAwait(false);
+            return await link.CallAsync<TCommand, TResult>(command, _options.CallTimeout, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is TimeoutException or GatewayUnavailableException)
         {
@@ -268,32 +230,26 @@ public sealed partial class GatewayApi
         }
     }
 
-    private Task<T> CallAsync<T>(GatewayLink link, CommandOp op, ArgsWriterAction? args, int argumentCount, ReplyParser<T> parser, CancellationToken cancellationToken)
-    {
-        uint requestId = link.NextRequestId();
-        var scratch = FrameCodec.BeginFrame();
-        var w = new MessagePackWriter(scratch);
-        WriteCommandHeader(ref w, argumentCount, requestId, op);
-        args?.Invoke(ref w);
-        w.Flush();
-        return link.CallAsync(requestId, FrameCodec.EndFrame(scratch), parser, _options.CallTimeout, cancellationToken);
-    }
-
-    /// <summary>Sends one query to every gateway in parallel and gathers; throws <see cref="IncompleteResultException"/> when one is missing.</summary>
-    private async Task<List<T>> ScatterAsync<T>(CommandOp op, ArgsWriterAction? args, int argumentCount, ReplyParser<T> parser, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends one query to every gateway in parallel and gathers what <paramref name="select"/> takes of each answer; throws
+    /// <see cref="IncompleteResultException"/> (with the answers of the others) when one is missing.
+    /// </summary>
+    private async Task<List<TValue>> ScatterAsync<TCommand, TResult, TValue>(TCommand command, Func<TResult, TValue> select, CancellationToken cancellationToken)
+        where TCommand : struct, ICommand<TCommand, TResult>
+        where TResult : struct, IWireFields<TResult>
     {
         (GatewayLink[] links, List<string> unreachable) = _directory.Targets();
-        Task<T>[] calls = [.. links.Select(l => CallAsync(l, op, args, argumentCount, parser, cancellationToken))];
+        Task<TResult>[] calls = [.. links.Select(l => l.CallAsync<TCommand, TResult>(command, _options.CallTimeout, cancellationToken))];
         await Task.WhenAll(calls).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
-        var results = new List<T>(links.Length);
+        var results = new List<TValue>(links.Length);
         var missing = new List<string>(unreachable);
         string detail = unreachable.Count > 0 ? "listed by the register but not connected" : "";
         for (int i = 0; i < links.Length; i++)
         {
             if (calls[i].IsCompletedSuccessfully)
             {
-                results.Add(calls[i].Result);
+                results.Add(select(calls[i].Result));
             }
             else
             {
@@ -310,6 +266,19 @@ public sealed partial class GatewayApi
         return results;
     }
 
+    private static int Count(CountResult result) => (int)result.Count;
+
+    private static async Task<int> CountAsync(IAsyncEnumerable<string> items)
+    {
+        int count = 0;
+        await foreach (string _ in items.ConfigureAwait(false))
+        {
+            count++;
+        }
+
+        return count;
+    }
+
     /// <summary>Open links ordered by gateway key; throws when a listed gateway is not connected (a list would silently miss it).</summary>
     private GatewayLink[] OrderedTargets()
     {
@@ -323,7 +292,7 @@ public sealed partial class GatewayApi
         return links;
     }
 
-    private async IAsyncEnumerable<string> ListClientsAsync(uint scope, string? key, string? prevClient, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<string> ListClientsAsync(ListScope scope, string? key, string? prevClient, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         string? startKey = null;
         ulong startAfter = 0;
@@ -348,38 +317,38 @@ public sealed partial class GatewayApi
             ulong after = order == 0 ? startAfter : 0;
             while (true)
             {
-                ulong from = after;
-                (List<ulong> page, bool more) = await PageAsync(link, CommandOp.ListClients, (ref MessagePackWriter w) =>
-                {
-                    w.Write(scope);
-                    w.Write(key);
-                    w.Write(from);
-                    w.Write((uint)PageSize);
-                }, 4, ReadIdPage, cancellationToken).ConfigureAwait(false);
-                foreach (ulong id in page)
+                ClientIdPage page = await PageAsync<ListClientsCommand, ClientIdPage>(
+                    link, new ListClientsCommand(scope, key, after, (uint)PageSize), cancellationToken).ConfigureAwait(false);
+                foreach (ulong id in page.Ids)
                 {
                     yield return ClientId.Encode(link.Advertised, id);
                 }
 
-                if (!more || page.Count == 0)
+                if (!page.More || page.Ids.Length == 0)
                 {
                     break;
                 }
 
-                after = page[^1];
+                after = page.Ids[^1];
             }
         }
     }
 
+    private enum NameList
+    {
+        Uids,
+        Groups,
+    }
+
     /// <summary>Uid or group names from every gateway: merged in ordinal order (distinct when <paramref name="unique"/>), or gateway after gateway.</summary>
-    private async IAsyncEnumerable<string> ListKeysAsync(CommandOp op, string? group, bool unique, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<string> ListNamesAsync(NameList list, string? group, bool unique, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         GatewayLink[] links = OrderedTargets();
         if (!unique)
         {
             foreach (GatewayLink link in links)
             {
-                await foreach (string item in KeyCursor(link, op, group, cancellationToken).ConfigureAwait(false))
+                await foreach (string item in NameCursor(link, list, group, cancellationToken).ConfigureAwait(false))
                 {
                     yield return item;
                 }
@@ -395,7 +364,7 @@ public sealed partial class GatewayApi
         {
             foreach (GatewayLink link in links)
             {
-                IAsyncEnumerator<string> cursor = KeyCursor(link, op, group, cancellationToken).GetAsyncEnumerator(cancellationToken);
+                IAsyncEnumerator<string> cursor = NameCursor(link, list, group, cancellationToken).GetAsyncEnumerator(cancellationToken);
                 cursors.Add(cursor);
                 if (await cursor.MoveNextAsync().ConfigureAwait(false))
                 {
@@ -427,73 +396,26 @@ public sealed partial class GatewayApi
         }
     }
 
-    private async IAsyncEnumerable<string> KeyCursor(GatewayLink link, CommandOp op, string? group, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<string> NameCursor(GatewayLink link, NameList list, string? group, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         string? after = null;
         while (true)
         {
-            string? from = after;
-            (List<string> page, bool more) = await PageAsync(link, op, (ref MessagePackWriter w) =>
-            {
-                if (op == CommandOp.ListUids)
-                {
-                    w.Write(group);
-                }
-
-                w.Write(from);
-                w.Write((uint)PageSize);
-            }, op == CommandOp.ListUids ? 3 : 2, ReadStringPage, cancellationToken).ConfigureAwait(false);
-            foreach (string item in page)
+            NamePage page = list == NameList.Uids
+                ? await PageAsync<ListUidsCommand, NamePage>(link, new ListUidsCommand(group, after, (uint)PageSize), cancellationToken).ConfigureAwait(false)
+                : await PageAsync<ListGroupsCommand, NamePage>(link, new ListGroupsCommand(after, (uint)PageSize), cancellationToken).ConfigureAwait(false);
+            foreach (string item in page.Names)
             {
                 yield return item;
             }
 
-            if (!more || page.Count == 0)
+            if (!page.More || page.Names.Length == 0)
             {
                 yield break;
             }
 
-            after = page[^1];
+            after = page.Names[^1];
         }
-    }
-
-    private static bool ReadBool(ref MessagePackReader r, int n) => n >= 1 && r.ReadBoolean();
-
-    private static int ReadCount(ref MessagePackReader r, int n) => n >= 1 ? (int)r.ReadUInt32() : 0;
-
-    private static byte[]? ReadOptionalBytes(ref MessagePackReader r, int n)
-    {
-        if (n < 1 || r.TryReadNil())
-        {
-            return null;
-        }
-
-        ReadOnlySequence<byte>? bytes = r.ReadBytes();
-        return bytes is { } b ? b.ToArray() : null;
-    }
-
-    private static (List<ulong>, bool) ReadIdPage(ref MessagePackReader r, int n)
-    {
-        int count = r.ReadArrayHeader();
-        var ids = new List<ulong>(count);
-        for (int i = 0; i < count; i++)
-        {
-            ids.Add(r.ReadUInt64());
-        }
-
-        return (ids, r.ReadBoolean());
-    }
-
-    private static (List<string>, bool) ReadStringPage(ref MessagePackReader r, int n)
-    {
-        int count = r.ReadArrayHeader();
-        var items = new List<string>(count);
-        for (int i = 0; i < count; i++)
-        {
-            items.Add(r.ReadString() ?? "");
-        }
-
-        return (items, r.ReadBoolean());
     }
 
     private static IReadOnlyDictionary<string, object?>? DecodeSession(byte[]? bytes) =>

@@ -1,6 +1,8 @@
+using System.Buffers;
 using System.Text;
 using MessagePack;
 using SwooleGateway.Protocol;
+using SwooleGateway.Protocol.Commands;
 
 namespace SwooleGateway.Worker;
 
@@ -49,14 +51,7 @@ public sealed partial class GatewayApi
         try
         {
             GatewayLink link = _directory.Resolve(clientId, out ulong connectionId);
-            var scratch = FrameCodec.BeginFrame();
-            var w = new MessagePackWriter(scratch);
-            WriteCommandHeader(ref w, 3, 0, CommandOp.SendToClient);
-            w.Write(connectionId);
-            w.Write(message.Span);
-            w.Write((uint)flags);
-            w.Flush();
-            link.Send(FrameCodec.EndFrame(scratch));
+            link.Send<SendToClientCommand, NoResult>(new SendToClientCommand(connectionId, new ReadOnlySequence<byte>(message), flags));
             return ValueTask.CompletedTask;
         }
         catch (Exception ex)
@@ -71,26 +66,24 @@ public sealed partial class GatewayApi
 
     /// <summary>Sends to every client bound to <paramref name="uid"/> on every gateway, except <paramref name="excludeClients"/>.</summary>
     public ValueTask SendToUid(string uid, ReadOnlyMemory<byte> message, IEnumerable<string>? excludeClients = null, SendFlags flags = SendFlags.Auto) =>
-        FanOut(CommandOp.SendToUid, [uid], message, excludeClients, flags);
+        FanOut(FanOutTarget.Uids, [uid], message, excludeClients, flags);
 
     public ValueTask SendToUid(string uid, string message, IEnumerable<string>? excludeClients = null) =>
-        FanOut(CommandOp.SendToUid, [uid], Encoding.UTF8.GetBytes(message), excludeClients, SendFlags.Text);
+        FanOut(FanOutTarget.Uids, [uid], Encoding.UTF8.GetBytes(message), excludeClients, SendFlags.Text);
 
     /// <summary>Sends to every member of <paramref name="group"/> on every gateway, except <paramref name="excludeClients"/>.</summary>
     public ValueTask SendToGroup(string group, ReadOnlyMemory<byte> message, IEnumerable<string>? excludeClients = null, SendFlags flags = SendFlags.Auto) =>
-        FanOut(CommandOp.SendToGroup, [group], message, excludeClients, flags);
+        FanOut(FanOutTarget.Groups, [group], message, excludeClients, flags);
 
     public ValueTask SendToGroup(string group, string message, IEnumerable<string>? excludeClients = null) =>
-        FanOut(CommandOp.SendToGroup, [group], Encoding.UTF8.GetBytes(message), excludeClients, SendFlags.Text);
+        FanOut(FanOutTarget.Groups, [group], Encoding.UTF8.GetBytes(message), excludeClients, SendFlags.Text);
 
     /// <summary>Sends to every connected client on every gateway, except <paramref name="excludeClients"/>.</summary>
     public ValueTask SendToAll(ReadOnlyMemory<byte> message, IEnumerable<string>? excludeClients = null, SendFlags flags = SendFlags.Auto) =>
-        FanOut(CommandOp.SendToAll, null, message, excludeClients, flags);
+        FanOut(FanOutTarget.All, null, message, excludeClients, flags);
 
     public ValueTask SendToAll(string message, IEnumerable<string>? excludeClients = null) =>
-        FanOut(CommandOp.SendToAll, null, Encoding.UTF8.GetBytes(message), excludeClients, SendFlags.Text);
-
-    // ---------------- mutations ----------------
+        FanOut(FanOutTarget.All, null, Encoding.UTF8.GetBytes(message), excludeClients, SendFlags.Text);
 
     /// <summary>Sends to several clients (on any gateways) in one call: one command per gateway.</summary>
     public ValueTask SendToClients(IEnumerable<string> clientIds, ReadOnlyMemory<byte> message, SendFlags flags = SendFlags.Auto)
@@ -111,19 +104,7 @@ public sealed partial class GatewayApi
 
             foreach ((GatewayLink link, List<ulong> ids) in byGateway)
             {
-                var scratch = FrameCodec.BeginFrame();
-                var w = new MessagePackWriter(scratch);
-                WriteCommandHeader(ref w, 3, 0, CommandOp.SendToClients);
-                w.WriteArrayHeader(ids.Count);
-                foreach (ulong id in ids)
-                {
-                    w.Write(id);
-                }
-
-                w.Write(message.Span);
-                w.Write((uint)flags);
-                w.Flush();
-                link.Send(FrameCodec.EndFrame(scratch));
+                link.Send<SendToClientsCommand, NoResult>(new SendToClientsCommand(new ULongList(ids.ToArray()), new ReadOnlySequence<byte>(message), flags));
             }
 
             return ValueTask.CompletedTask;
@@ -136,102 +117,57 @@ public sealed partial class GatewayApi
 
     /// <summary>Sends to every client of any of <paramref name="uids"/> (each client once), except <paramref name="excludeClients"/>.</summary>
     public ValueTask SendToUids(IEnumerable<string> uids, ReadOnlyMemory<byte> message, IEnumerable<string>? excludeClients = null, SendFlags flags = SendFlags.Auto) =>
-        FanOut(CommandOp.SendToUid, [.. uids.Distinct(StringComparer.Ordinal)], message, excludeClients, flags);
+        FanOut(FanOutTarget.Uids, [.. uids.Distinct(StringComparer.Ordinal)], message, excludeClients, flags);
 
     /// <summary>Sends to every member of any of <paramref name="groups"/>; a member of several of them receives it once.</summary>
     public ValueTask SendToGroups(IEnumerable<string> groups, ReadOnlyMemory<byte> message, IEnumerable<string>? excludeClients = null, SendFlags flags = SendFlags.Auto) =>
-        FanOut(CommandOp.SendToGroup, [.. groups.Distinct(StringComparer.Ordinal)], message, excludeClients, flags);
+        FanOut(FanOutTarget.Groups, [.. groups.Distinct(StringComparer.Ordinal)], message, excludeClients, flags);
+
+    // ---------------- mutations ----------------
 
     /// <summary>Closes a client: gracefully (queued messages, then <paramref name="lastMessage"/>, are delivered first) or forced (the socket is aborted).</summary>
-    public ValueTask CloseClient(string clientId, bool force = false, ReadOnlyMemory<byte>? lastMessage = null, SendFlags flags = SendFlags.Auto)
-    {
-        try
-        {
-            GatewayLink link = _directory.Resolve(clientId, out ulong connectionId);
-            return new ValueTask(CallAsync(link, CommandOp.CloseClient, (ref MessagePackWriter w) =>
-            {
-                w.Write(connectionId);
-                w.Write(force);
-                if (lastMessage is { } last)
-                {
-                    w.Write(last.Span);
-                }
-                else
-                {
-                    w.WriteNil();
-                }
-
-                w.Write((uint)flags);
-            }, 4, static (ref MessagePackReader _, int _) => true, CancellationToken.None));
-        }
-        catch (Exception ex)
-        {
-            return ValueTask.FromException(ex);
-        }
-    }
+    public ValueTask CloseClient(string clientId, bool force = false, ReadOnlyMemory<byte>? lastMessage = null, SendFlags flags = SendFlags.Auto) =>
+        Apply(clientId, id => new CloseClientCommand(id, force, lastMessage is { } m ? new ReadOnlySequence<byte>(m) : null, flags));
 
     /// <summary>Binds a uid to a client (a client has at most one uid: the last bind wins).</summary>
-    public ValueTask BindUid(string clientId, string uid) => OnClient(clientId, CommandOp.BindUid, uid, nameof(uid));
+    public ValueTask BindUid(string clientId, string uid) => Apply(clientId, id => new BindUidCommand(id, RequireKey(uid, nameof(uid))));
 
-    public ValueTask UnbindUid(string clientId) => OnClient(clientId, CommandOp.UnbindUid, null, null);
+    public ValueTask UnbindUid(string clientId) => Apply(clientId, id => new UnbindUidCommand(id));
 
-    public ValueTask JoinGroup(string clientId, string group) => OnClient(clientId, CommandOp.JoinGroup, group, nameof(group));
+    public ValueTask JoinGroup(string clientId, string group) => Apply(clientId, id => new JoinGroupCommand(id, RequireKey(group, nameof(group))));
 
-    public ValueTask LeaveGroup(string clientId, string group) => OnClient(clientId, CommandOp.LeaveGroup, group, nameof(group));
+    public ValueTask LeaveGroup(string clientId, string group) => Apply(clientId, id => new LeaveGroupCommand(id, RequireKey(group, nameof(group))));
 
     /// <summary>Dissolves a group on every gateway: all members leave it. Completes when every gateway has applied it.</summary>
     public async ValueTask Ungroup(string group)
     {
         RequireKey(group, nameof(group));
-        await ScatterAsync(CommandOp.Ungroup, (ref MessagePackWriter w) => w.Write(group), 1, static (ref MessagePackReader _, int _) => true, CancellationToken.None).ConfigureAwait(false);
+        await ScatterAsync<UngroupCommand, NoResult, bool>(new UngroupCommand(group), static _ => true, CancellationToken.None).ConfigureAwait(false);
     }
 
     /// <summary>Replaces a client's session. Values must be MessagePack primitives, lists or maps.</summary>
     public ValueTask SetSession(string clientId, IReadOnlyDictionary<string, object?> session) =>
-        OnClient(clientId, CommandOp.SetSession, null, null, SerializeSession(session));
+        Apply(clientId, id => new SetSessionCommand(id, new ReadOnlySequence<byte>(SerializeSession(session))));
 
     /// <summary>Merges keys into a client's session (keys not given are kept).</summary>
     public ValueTask UpdateSession(string clientId, IReadOnlyDictionary<string, object?> session) =>
-        OnClient(clientId, CommandOp.UpdateSession, null, null, SerializeSession(session));
+        Apply(clientId, id => new UpdateSessionCommand(id, new ReadOnlySequence<byte>(SerializeSession(session))));
 
-    public ValueTask DeleteSession(string clientId) => OnClient(clientId, CommandOp.SetSession, null, null, []);
+    public ValueTask DeleteSession(string clientId) => Apply(clientId, id => new SetSessionCommand(id, ReadOnlySequence<byte>.Empty));
 
     // ---------------- plumbing ----------------
 
-    private static void WriteCommandHeader(ref MessagePackWriter w, int argumentCount, uint requestId, CommandOp op)
-    {
-        w.WriteArrayHeader(3 + argumentCount);
-        w.Write((uint)MessageKind.Command);
-        w.Write(requestId);
-        w.Write((uint)op);
-    }
-
     /// <summary>
-    /// A mutation of one client: [connId, then the string argument or the bytes argument if given]. Completes when
-    /// the gateway has applied it (an acknowledged call), so the client's next event and every later query see it.
+    /// A mutation of one client, built by <paramref name="command"/> from its connection number: completes when the
+    /// gateway has applied it (an acknowledged call), so the client's next event and every later query see it. Bad
+    /// arguments and an unknown gateway surface as a faulted task.
     /// </summary>
-    private ValueTask OnClient(string clientId, CommandOp op, string? argument, string? argumentName, byte[]? bytes = null)
+    private ValueTask Apply<TCommand>(string clientId, Func<ulong, TCommand> command) where TCommand : struct, ICommand<TCommand, NoResult>
     {
         try
         {
-            if (argumentName is not null)
-            {
-                RequireKey(argument, argumentName);
-            }
-
             GatewayLink link = _directory.Resolve(clientId, out ulong connectionId);
-            return new ValueTask(CallAsync(link, op, (ref MessagePackWriter w) =>
-            {
-                w.Write(connectionId);
-                if (argument is not null)
-                {
-                    w.Write(argument);
-                }
-                else if (bytes is not null)
-                {
-                    w.Write(bytes);
-                }
-            }, argument is null && bytes is null ? 1 : 2, static (ref MessagePackReader _, int _) => true, CancellationToken.None));
+            return new(link.CallAsync<TCommand, NoResult>(command(connectionId), _options.CallTimeout, CancellationToken.None));
         }
         catch (Exception ex)
         {
@@ -239,7 +175,14 @@ public sealed partial class GatewayApi
         }
     }
 
-    private ValueTask FanOut(CommandOp op, string[]? keys, ReadOnlyMemory<byte> message, IEnumerable<string>? excludeClients, SendFlags flags)
+    private enum FanOutTarget
+    {
+        All,
+        Uids,
+        Groups,
+    }
+
+    private ValueTask FanOut(FanOutTarget target, string[]? keys, ReadOnlyMemory<byte> message, IEnumerable<string>? excludeClients, SendFlags flags)
     {
         try
         {
@@ -247,7 +190,7 @@ public sealed partial class GatewayApi
             {
                 foreach (string key in keys)
                 {
-                    RequireKey(key, op == CommandOp.SendToUid ? "uid" : "group");
+                    RequireKey(key, target == FanOutTarget.Uids ? "uid" : "group");
                 }
             }
 
@@ -267,7 +210,7 @@ public sealed partial class GatewayApi
             if (exclude is null)
             {
                 // One frame, the same bytes to every gateway.
-                ReadOnlySpan<byte> frame = BuildFanOut(op, keys, message.Span, flags, null, null);
+                ReadOnlySpan<byte> frame = BuildFanOut(target, keys, message, flags, []);
                 foreach (GatewayLink link in links)
                 {
                     link.Connection.TrySendSoon(frame);
@@ -277,7 +220,8 @@ public sealed partial class GatewayApi
             {
                 foreach (GatewayLink link in links)
                 {
-                    link.Connection.TrySendSoon(BuildFanOut(op, keys, message.Span, flags, exclude, link.Key));
+                    ulong[] excluded = [.. exclude.Where(e => e.Key == link.Key).Select(e => e.Id)];
+                    link.Connection.TrySendSoon(BuildFanOut(target, keys, message, flags, excluded));
                 }
             }
 
@@ -289,45 +233,16 @@ public sealed partial class GatewayApi
         }
     }
 
-    private static ReadOnlySpan<byte> BuildFanOut(CommandOp op, string[]? keys, ReadOnlySpan<byte> message, SendFlags flags, List<(string Key, ulong Id)>? exclude, string? gatewayKey)
+    private static ReadOnlySpan<byte> BuildFanOut(FanOutTarget target, string[]? keys, ReadOnlyMemory<byte> message, SendFlags flags, ulong[] exclude)
     {
-        var scratch = FrameCodec.BeginFrame();
-        var w = new MessagePackWriter(scratch);
-        WriteCommandHeader(ref w, keys is null ? 3 : 4, 0, op);
-        if (keys is not null)
+        var payload = new ReadOnlySequence<byte>(message);
+        var excluded = new ULongList(exclude);
+        return target switch
         {
-            w.WriteArrayHeader(keys.Length);
-            foreach (string key in keys)
-            {
-                w.Write(key);
-            }
-        }
-
-        w.Write(message);
-        w.Write((uint)flags);
-        int count = 0;
-        if (exclude is not null)
-        {
-            foreach ((string key, _) in exclude)
-            {
-                count += key == gatewayKey ? 1 : 0;
-            }
-        }
-
-        w.WriteArrayHeader(count);
-        if (count > 0)
-        {
-            foreach ((string key, ulong id) in exclude!)
-            {
-                if (key == gatewayKey)
-                {
-                    w.Write(id);
-                }
-            }
-        }
-
-        w.Flush();
-        return FrameCodec.EndFrame(scratch);
+            FanOutTarget.Uids => Frame.WriteCommand<SendToUidCommand, NoResult>(0, new SendToUidCommand(new StringList(keys!), payload, flags, excluded)),
+            FanOutTarget.Groups => Frame.WriteCommand<SendToGroupCommand, NoResult>(0, new SendToGroupCommand(new StringList(keys!), payload, flags, excluded)),
+            _ => Frame.WriteCommand<SendToAllCommand, NoResult>(0, new SendToAllCommand(payload, flags, excluded)),
+        };
     }
 
     private static byte[] SerializeSession(IReadOnlyDictionary<string, object?> session)

@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
 using System.Net;
-using MessagePack;
 using Microsoft.Extensions.Logging;
 using SwooleGateway.Hosting;
 using SwooleGateway.Options;
 using SwooleGateway.Protocol;
+using SwooleGateway.Protocol.Messages;
 using SwooleGateway.Transport;
 
 namespace SwooleGateway.Worker;
@@ -24,7 +24,7 @@ internal sealed class GatewayDirectory : IFrameHandler
     private readonly ConcurrentDictionary<string, GatewayLink> _links = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, GatewayLink>.AlternateLookup<ReadOnlySpan<char>> _linksBySpan;
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, List<GatewayInfo>> _listsByRegister = [];
+    private readonly Dictionary<string, IReadOnlyList<GatewayInfo>> _listsByRegister = [];
     private readonly HashSet<string> _running = [];
     private readonly List<Task> _loops = [];
     private readonly ConcurrentDictionary<string, long> _lostUntil = new(StringComparer.Ordinal);
@@ -71,7 +71,7 @@ internal sealed class GatewayDirectory : IFrameHandler
                 }
             }
 
-            foreach (List<GatewayInfo> list in _listsByRegister.Values)
+            foreach (IReadOnlyList<GatewayInfo> list in _listsByRegister.Values)
             {
                 foreach (GatewayInfo gateway in list)
                 {
@@ -99,7 +99,7 @@ internal sealed class GatewayDirectory : IFrameHandler
     {
         _stopping = stopping;
         var connector = new RegisterConnector(_sockets, _options, _logger, _role, NodeId,
-            (_, link) => link.TrySendKind(MessageKind.Subscribe), this);
+            (_, link) => link.TrySend(new SubscribeFrame()), this);
         await connector.RunAsync(stopping).ConfigureAwait(false);
         Task[] loops;
         lock (_gate)
@@ -138,14 +138,14 @@ internal sealed class GatewayDirectory : IFrameHandler
         return _linksBySpan.TryGetValue(key, out GatewayLink? link) ? link : null;
     }
 
-    void IFrameHandler.OnFrame(InternalConnection connection, MessageKind kind, int fieldCount, ref MessagePackReader reader)
+    void IFrameHandler.OnFrame(InternalConnection connection, ref FieldReader frame)
     {
-        if (kind != MessageKind.GatewayList)
+        if (frame.Kind != MessageKind.GatewayList)
         {
-            ThrowHelper.Protocol($"unexpected {kind} from a register");
+            ThrowHelper.Protocol($"unexpected {frame.Kind} from a register");
         }
 
-        List<GatewayInfo> list = RegisterProtocol.ReadGatewayList(ref reader, fieldCount);
+        IReadOnlyList<GatewayInfo> list = Frame.Read<GatewayListFrame>(ref frame).Gateways;
         string register = connection.RemoteEndPoint?.ToString() ?? "?";
         lock (_gate)
         {
@@ -164,9 +164,9 @@ internal sealed class GatewayDirectory : IFrameHandler
     {
         lock (_gate)
         {
-            foreach (List<GatewayInfo> list in _listsByRegister.Values)
+            foreach (IReadOnlyList<GatewayInfo> list in _listsByRegister.Values)
             {
-                if (list.Exists(g => g.Address == address))
+                if (list.Any(g => g.Address == address))
                 {
                     return true;
                 }

@@ -3,22 +3,20 @@ using System.Collections.Concurrent;
 using System.Net;
 using MessagePack;
 using SwooleGateway.Protocol;
+using SwooleGateway.Protocol.Messages;
 
 namespace SwooleGateway.Worker;
-
-/// <summary>Parses a reply's result items; runs on the link's read loop.</summary>
-internal delegate T ReplyParser<T>(ref MessagePackReader reader, int resultCount);
 
 /// <summary>Receives client events from a gateway link (worker role only).</summary>
 internal interface IEventSink
 {
-    void OnEvent(GatewayLink link, MessageKind kind, int fieldCount, ref MessagePackReader reader);
+    void OnEvent(GatewayLink link, ref FieldReader frame);
 }
 
 /// <summary>
 /// The worker side of one gateway link: sends commands, matches replies to waiting calls by request id
 /// (one connection multiplexes any number of calls), and passes client events to the worker's dispatcher.
-/// Reader of Reply and event frames; writer of Command frames (wire format: <see cref="GatewayProtocol"/>).
+/// Reader of Reply and control frames; writer of Command frames (message types in SwooleGateway.Protocol).
 /// </summary>
 internal sealed class GatewayLink : IFrameHandler
 {
@@ -54,7 +52,7 @@ internal sealed class GatewayLink : IFrameHandler
     /// <summary>True when the gateway said it is shutting down on purpose before its link closed.</summary>
     public bool LeftGracefully { get; private set; }
 
-    public uint NextRequestId()
+    private uint NextRequestId()
     {
         uint id;
         do
@@ -65,30 +63,36 @@ internal sealed class GatewayLink : IFrameHandler
         return id;
     }
 
-    /// <summary>Sends a fire-and-forget frame; throws when the link cannot take it.</summary>
-    public void Send(ReadOnlySpan<byte> frame)
+    /// <summary>Sends a command that wants no reply (request id 0); throws when the link cannot take it.</summary>
+    public void Send<TCommand, TResult>(in TCommand command)
+        where TCommand : struct, ICommand<TCommand, TResult>
+        where TResult : struct, IWireFields<TResult>
     {
-        if (!Connection.TrySendSoon(frame))
+        if (!Connection.TrySendSoon(Frame.WriteCommand<TCommand, TResult>(0, command)))
         {
             throw new GatewayUnavailableException($"The link to gateway {Advertised} is closed.");
         }
     }
 
-    /// <summary>Registers a call, sends its frame (built with <paramref name="requestId"/>) and awaits the reply.</summary>
-    public Task<T> CallAsync<T>(uint requestId, ReadOnlySpan<byte> frame, ReplyParser<T> parser, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>Sends a command with a fresh request id and awaits its reply (at most <paramref name="timeout"/>).</summary>
+    public Task<TResult> CallAsync<TCommand, TResult>(in TCommand command, TimeSpan timeout, CancellationToken cancellationToken)
+        where TCommand : struct, ICommand<TCommand, TResult>
+        where TResult : struct, IWireFields<TResult>
     {
-        var call = new PendingCall<T>(parser);
+        uint requestId = NextRequestId();
+        var call = new PendingCall<TResult>();
         _pending[requestId] = call;
-        if (!Connection.TrySend(frame))
+        if (!Connection.TrySend(Frame.WriteCommand<TCommand, TResult>(requestId, command)))
         {
             _pending.TryRemove(requestId, out _);
-            return Task.FromException<T>(new GatewayUnavailableException($"The link to gateway {Advertised} is closed."));
+            return Task.FromException<TResult>(new GatewayUnavailableException($"The link to gateway {Advertised} is closed."));
         }
 
         return WaitAsync(requestId, call, timeout, cancellationToken);
     }
 
     private async Task<T> WaitAsync<T>(uint requestId, PendingCall<T> call, TimeSpan timeout, CancellationToken cancellationToken)
+        where T : struct, IWireFields<T>
     {
         try
         {
@@ -116,73 +120,65 @@ internal sealed class GatewayLink : IFrameHandler
         }
     }
 
-    void IFrameHandler.OnFrame(InternalConnection connection, MessageKind kind, int fieldCount, ref MessagePackReader reader)
+    void IFrameHandler.OnFrame(InternalConnection connection, ref FieldReader frame)
     {
-        switch (kind)
+        switch (frame.Kind)
         {
             case MessageKind.Reply:
             {
-                if (fieldCount < 2)
-                {
-                    ThrowHelper.Protocol("Reply needs a request id and a status");
-                }
-
-                uint id = reader.ReadUInt32();
-                var status = (ReplyStatus)reader.ReadUInt32();
+                (uint id, ReplyStatus status) = Frame.ReadReplyHeader(ref frame);
                 if (_pending.TryRemove(id, out IPendingCall? call))
                 {
-                    call.Complete(status, ref reader, fieldCount - 2, Advertised);
-                }
-                else
-                {
-                    RegisterProtocol.SkipRest(ref reader, fieldCount - 2); // the caller gave up (timeout)
+                    call.Complete(status, ref frame, Advertised);
                 }
 
+                frame.SkipRest(); // also when the caller gave up (timeout)
                 return;
             }
 
             case MessageKind.DrainAck:
+                Frame.Read<DrainAckFrame>(ref frame);
                 Drained.TrySetResult();
-                RegisterProtocol.SkipRest(ref reader, fieldCount);
                 return;
 
             case MessageKind.GatewayLeaving:
+                Frame.Read<GatewayLeavingFrame>(ref frame);
                 LeftGracefully = true;
-                RegisterProtocol.SkipRest(ref reader, fieldCount);
                 return;
 
             case MessageKind.ClientConnect or MessageKind.ClientMessage or MessageKind.ClientClose when _events is not null:
                 Volatile.Write(ref LastEventAt, Environment.TickCount64);
-                _events.OnEvent(this, kind, fieldCount, ref reader);
+                _events.OnEvent(this, ref frame);
                 return;
 
             default:
-                ThrowHelper.Protocol($"unexpected {kind} from a gateway");
+                ThrowHelper.Protocol($"unexpected {frame.Kind} from a gateway");
                 return;
         }
     }
 
     private interface IPendingCall
     {
-        void Complete(ReplyStatus status, ref MessagePackReader reader, int resultCount, IPEndPoint gateway);
+        void Complete(ReplyStatus status, ref FieldReader result, IPEndPoint gateway);
 
         void Fail(Exception exception);
     }
 
-    private sealed class PendingCall<T>(ReplyParser<T> parser) : TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously), IPendingCall
+    /// <summary>A call waiting for its reply; the result is read (and copied out of the frame) on the link's read loop.</summary>
+    private sealed class PendingCall<T>() : TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously), IPendingCall
+        where T : struct, IWireFields<T>
     {
-        public void Complete(ReplyStatus status, ref MessagePackReader reader, int resultCount, IPEndPoint gateway)
+        public void Complete(ReplyStatus status, ref FieldReader result, IPEndPoint gateway)
         {
             if (status != ReplyStatus.Ok)
             {
-                RegisterProtocol.SkipRest(ref reader, resultCount);
                 TrySetException(new InvalidOperationException($"Gateway {gateway} refused the command: {status}."));
                 return;
             }
 
             try
             {
-                TrySetResult(parser(ref reader, resultCount));
+                TrySetResult(T.Read(ref result));
             }
             catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or ProtocolErrorException)
             {

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SwooleGateway.Options;
-using SwooleGateway.Protocol;
+using SwooleGateway.Protocol.Messages;
 using SwooleGateway.Transport;
 
 namespace SwooleGateway.Worker;
@@ -76,7 +76,7 @@ public sealed partial class WorkerService : BackgroundService
         GatewayLink[] links = _directory.Links;
         foreach (GatewayLink link in links)
         {
-            link.Connection.TrySendKind(MessageKind.WorkerDraining);
+            link.Connection.TrySend(new WorkerDrainingFrame());
         }
 
         using (var drain = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))

@@ -27,7 +27,7 @@ public sealed class ClusterApiTests
     {
         _cluster = await TestCluster.StartAsync<RecordingHandler>(gateways: 2, workers: 2, gatewayServices: s =>
             s.AddSwooleGatewayCommand("client-count", (ctx, payload) =>
-                ValueTask.FromResult<byte[]?>(Encoding.UTF8.GetBytes($"{Encoding.UTF8.GetString(payload.Span)}:{ctx.Gateway.ClientCount}"))));
+                ValueTask.FromResult<byte[]?>(Encoding.UTF8.GetBytes($"{Encoding.UTF8.GetString(payload.Span)}:{ctx.ClientCount}"))));
         _client = await _cluster.StartClientAsync(pageSize: 2);
         _api = _client.Api;
     }

@@ -14,10 +14,11 @@ namespace SwooleGateway.Tests;
 [CancelAfter(30_000)]
 public sealed class FrameCodecTests
 {
-    private static byte[] Frame(params object[] items)
+    /// <summary>A frame built by hand (not by the codec under test): length prefix, then an array of the items.</summary>
+    private static byte[] RawFrame(params object[] items)
     {
-        var scratch = FrameCodec.BeginFrame();
-        var w = new MessagePackWriter(scratch);
+        var body = new ArrayBufferWriter<byte>();
+        var w = new MessagePackWriter(body);
         w.WriteArrayHeader(items.Length);
         foreach (object item in items)
         {
@@ -31,7 +32,10 @@ public sealed class FrameCodecTests
         }
 
         w.Flush();
-        return FrameCodec.EndFrame(scratch).ToArray();
+        byte[] frame = new byte[FrameCodec.HeaderSize + body.WrittenCount];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(frame, (uint)body.WrittenCount);
+        body.WrittenSpan.CopyTo(frame.AsSpan(FrameCodec.HeaderSize));
+        return frame;
     }
 
     private static async Task<List<byte[]>> ReadAllFrames(PipeReader reader, int max = 1024)
@@ -69,7 +73,7 @@ public sealed class FrameCodecTests
     public async Task Frames_written_one_byte_at_a_time_are_reassembled()
     {
         var pipe = new Pipe();
-        byte[] bytes = [.. Frame(5u), .. Frame(33u, "hello"), .. Frame(18u, new byte[300])];
+        byte[] bytes = [.. RawFrame(5u), .. RawFrame(33u, "hello"), .. RawFrame(18u, new byte[300])];
         Task<List<byte[]>> reading = ReadAllFrames(pipe.Reader);
         foreach (byte b in bytes)
         {
@@ -79,14 +83,14 @@ public sealed class FrameCodecTests
         await pipe.Writer.CompleteAsync();
         List<byte[]> frames = await reading.DefaultTimeout();
         Assert.That(frames, Has.Count.EqualTo(3));
-        Assert.That(frames[1], Is.EqualTo(Frame(33u, "hello")[4..]));
+        Assert.That(frames[1], Is.EqualTo(RawFrame(33u, "hello")[4..]));
     }
 
     [Test]
     public async Task Several_frames_in_one_read_are_all_taken()
     {
         var pipe = new Pipe();
-        byte[] bytes = [.. Frame(5u), .. Frame(6u), .. Frame(5u), .. Frame(6u)];
+        byte[] bytes = [.. RawFrame(5u), .. RawFrame(6u), .. RawFrame(5u), .. RawFrame(6u)];
         await pipe.Writer.WriteAsync(bytes).AsTask().DefaultTimeout();
         await pipe.Writer.CompleteAsync();
         Assert.That(await ReadAllFrames(pipe.Reader).DefaultTimeout(), Has.Count.EqualTo(4));
@@ -110,7 +114,7 @@ public sealed class FrameCodecTests
     [Test]
     public void Incomplete_header_and_body_wait_for_more()
     {
-        byte[] frame = Frame(33u, "hello");
+        byte[] frame = RawFrame(33u, "hello");
         for (int cut = 0; cut < frame.Length; cut++)
         {
             var buffer = new ReadOnlySequence<byte>(frame, 0, cut);
@@ -123,7 +127,7 @@ public sealed class FrameCodecTests
     public void Truncated_frame_at_end_of_stream_is_an_error()
     {
         var pipe = new Pipe();
-        pipe.Writer.Write(Frame(33u, "hello")[..7]);
+        pipe.Writer.Write(RawFrame(33u, "hello")[..7]);
         pipe.Writer.Complete();
         Assert.ThrowsAsync<EndOfStreamException>(() => ReadAllFrames(pipe.Reader));
     }
@@ -171,7 +175,7 @@ public sealed class FrameCodecTests
     {
         var random = new Random(1234);
         var options = new SwooleGatewayOptions { Secret = "s", HandshakeTimeout = TimeSpan.FromSeconds(2) };
-        byte[] validAuthShape = Frame(2u, 1u, "worker", "w", new byte[32], new byte[32]);
+        byte[] validAuthShape = RawFrame(2u, 1u, "worker", "w", new byte[32], new byte[32]);
         for (int i = 0; i < 300; i++)
         {
             (ConnectionContext server, IDuplexPipe peer) = InMemoryConnection.CreateWithRawPeer();

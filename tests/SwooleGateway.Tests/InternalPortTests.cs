@@ -153,6 +153,6 @@ public sealed class InternalPortTests
 
     private sealed class IgnoreFrames : IFrameHandler
     {
-        public void OnFrame(InternalConnection connection, MessageKind kind, int fieldCount, ref MessagePack.MessagePackReader reader) => reader.Skip();
+        public void OnFrame(InternalConnection connection, ref FieldReader frame) => frame.SkipRest();
     }
 }

@@ -37,7 +37,7 @@ public sealed class UnresponsiveGatewayTests
             }
         });
         InternalConnection toRegister = await InternalConnection.ConnectAsync(_sockets, _cluster.RegisterEndPoint, "gateway", "mute-gateway", options, NullLogger.Instance, _stop.Token);
-        toRegister.TrySend(RegisterProtocol.WriteAnnounce(MuteAddress, "mute-gateway"));
+        toRegister.TrySend(new SwooleGateway.Protocol.Messages.AnnounceFrame(MuteAddress, "mute-gateway"));
         _ = toRegister.RunAsync(new Mute(), _stop.Token);
     }
 
@@ -94,13 +94,7 @@ public sealed class UnresponsiveGatewayTests
 
     private sealed class Mute : IFrameHandler
     {
-        public void OnFrame(InternalConnection connection, MessageKind kind, int fieldCount, ref MessagePack.MessagePackReader reader)
-        {
-            // Swallow every command: alive, but never answers.
-            for (int i = 0; i < fieldCount; i++)
-            {
-                reader.Skip();
-            }
-        }
+        // Swallow every command: alive, but never answers.
+        public void OnFrame(InternalConnection connection, ref FieldReader frame) => frame.SkipRest();
     }
 }

@@ -1,7 +1,5 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Runtime.InteropServices;
-using MessagePack;
 
 namespace SwooleGateway.Protocol;
 
@@ -14,14 +12,12 @@ namespace SwooleGateway.Protocol;
 /// frame := length:uint32 (big-endian, bytes of body) body[length]
 /// body  := MessagePack array [kind:uint, field1, field2, ...]
 /// </code>
-/// Readers ignore trailing array items they do not know, so a newer peer may append fields.
-/// The length is checked against the configured maximum before the body is awaited.
+/// Bodies are written and opened by <see cref="Frame"/>. The length is checked against the configured maximum before
+/// the body is awaited.
 /// </remarks>
 internal static class FrameCodec
 {
     public const int HeaderSize = 4;
-
-    [ThreadStatic] private static ArrayBufferWriter<byte>? s_scratch;
 
     /// <summary>
     /// Tries to take one complete frame body off the front of <paramref name="buffer"/>.
@@ -67,40 +63,5 @@ internal static class FrameCodec
         body = buffer.Slice(HeaderSize, length);
         buffer = buffer.Slice(body.End);
         return true;
-    }
-
-    /// <summary>
-    /// Starts a frame in a per-thread scratch buffer: the header is reserved, the caller writes the body
-    /// (usually with a <see cref="MessagePackWriter"/>) and then calls <see cref="EndFrame"/> on the same
-    /// thread without awaiting in between. Allocates nothing once the thread's buffer has grown.
-    /// </summary>
-    public static ArrayBufferWriter<byte> BeginFrame()
-    {
-        ArrayBufferWriter<byte> scratch = s_scratch ??= new ArrayBufferWriter<byte>(512);
-        scratch.ResetWrittenCount();
-        scratch.GetSpan(HeaderSize);
-        scratch.Advance(HeaderSize);
-        return scratch;
-    }
-
-    /// <summary>Patches the length into the header and returns the whole frame (valid until the next BeginFrame on this thread).</summary>
-    public static ReadOnlySpan<byte> EndFrame(ArrayBufferWriter<byte> scratch)
-    {
-        Span<byte> frame = MemoryMarshal.AsMemory(scratch.WrittenMemory).Span;
-        BinaryPrimitives.WriteUInt32BigEndian(frame, (uint)(frame.Length - HeaderSize));
-        return frame;
-    }
-
-    /// <summary>Reads the array header and kind of a body. Throws on malformed MessagePack.</summary>
-    public static MessageKind ReadKind(ref MessagePackReader reader, out int fieldCount)
-    {
-        int count = reader.ReadArrayHeader();
-        if (count < 1)
-        {
-            ThrowHelper.Protocol("frame body is an empty array");
-        }
-
-        fieldCount = count - 1;
-        return (MessageKind)reader.ReadUInt32();
     }
 }

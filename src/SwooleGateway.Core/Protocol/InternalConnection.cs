@@ -5,6 +5,7 @@ using MessagePack;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 using SwooleGateway.Options;
+using SwooleGateway.Protocol.Messages;
 using SwooleGateway.Transport;
 
 namespace SwooleGateway.Protocol;
@@ -13,10 +14,10 @@ namespace SwooleGateway.Protocol;
 internal interface IFrameHandler
 {
     /// <summary>
-    /// Handles one frame. <paramref name="reader"/> is positioned after the kind; the bytes it reads are
-    /// valid only during the call. Throwing closes the link.
+    /// Handles one frame of kind <see cref="FieldReader.Kind"/>; <paramref name="frame"/> is positioned at its first field
+    /// (read it with <see cref="Frame.Read{T}"/>). The bytes it reads are valid only during the call. Throwing closes the link.
     /// </summary>
-    void OnFrame(InternalConnection connection, MessageKind kind, int fieldCount, ref MessagePackReader reader);
+    void OnFrame(InternalConnection connection, ref FieldReader frame);
 
     /// <summary>
     /// Called after the frames of one read (a batch: everything the peer's writer coalesced), also when one of them
@@ -84,14 +85,9 @@ internal sealed partial class InternalConnection
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(options.HandshakeTimeout);
             byte[] serverNonce = Handshake.NewNonce();
-            await WriteAsync(output, Handshake.WriteHello(localRole, localId, serverNonce)).ConfigureAwait(false);
+            await WriteAsync(output, Frame.Write(new HelloFrame(Handshake.ProtocolVersion, localRole, localId, serverNonce))).ConfigureAwait(false);
 
-            Handshake.Message auth = await ReadHandshakeAsync(input, timeout.Token).ConfigureAwait(false);
-            if (auth.Kind != MessageKind.Auth)
-            {
-                ThrowHelper.Protocol($"expected Auth, got {auth.Kind}");
-            }
-
+            AuthFrame auth = (await ReadHandshakeAsync<AuthFrame>(input, acceptReject: false, timeout.Token).ConfigureAwait(false)).Message;
             if (auth.Version != Handshake.ProtocolVersion)
             {
                 Log.HandshakeRejected(logger, remote, auth.Role, auth.NodeId, $"protocol version {auth.Version}, this node speaks {Handshake.ProtocolVersion}");
@@ -114,7 +110,7 @@ internal sealed partial class InternalConnection
                 return null;
             }
 
-            await WriteAsync(output, Handshake.WriteWelcome(Handshake.ServerProof(options.Secret, auth.Nonce, serverNonce))).ConfigureAwait(false);
+            await WriteAsync(output, Frame.Write(new WelcomeFrame(Handshake.ServerProof(options.Secret, auth.Nonce, serverNonce)))).ConfigureAwait(false);
             return new InternalConnection(transport, options, logger, auth.Role, auth.NodeId);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -152,12 +148,7 @@ internal sealed partial class InternalConnection
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(options.HandshakeTimeout);
-            Handshake.Message hello = await ReadHandshakeAsync(transport.Transport.Input, timeout.Token).ConfigureAwait(false);
-            if (hello.Kind != MessageKind.Hello)
-            {
-                ThrowHelper.Protocol($"expected Hello, got {hello.Kind}");
-            }
-
+            HelloFrame hello = (await ReadHandshakeAsync<HelloFrame>(transport.Transport.Input, acceptReject: false, timeout.Token).ConfigureAwait(false)).Message;
             if (hello.Version != Handshake.ProtocolVersion)
             {
                 throw new HandshakeException($"{endpoint} speaks internal protocol version {hello.Version}; this node speaks {Handshake.ProtocolVersion}.", permanent: true);
@@ -165,20 +156,15 @@ internal sealed partial class InternalConnection
 
             byte[] clientNonce = Handshake.NewNonce();
             byte[] proof = Handshake.ClientProof(options.Secret, hello.Nonce, clientNonce, localRole, localId);
-            await WriteAsync(transport.Transport.Output, Handshake.WriteAuth(localRole, localId, clientNonce, proof)).ConfigureAwait(false);
+            await WriteAsync(transport.Transport.Output, Frame.Write(new AuthFrame(Handshake.ProtocolVersion, localRole, localId, clientNonce, proof))).ConfigureAwait(false);
 
-            Handshake.Message answer = await ReadHandshakeAsync(transport.Transport.Input, timeout.Token).ConfigureAwait(false);
-            if (answer.Kind == MessageKind.Reject)
+            (WelcomeFrame welcome, RejectFrame? rejected) = await ReadHandshakeAsync<WelcomeFrame>(transport.Transport.Input, acceptReject: true, timeout.Token).ConfigureAwait(false);
+            if (rejected is { } reject)
             {
-                throw new HandshakeException($"{hello.Role} at {endpoint} refused the handshake: {answer.Text}", permanent: answer.Reason == RejectReason.BadSecret);
+                throw new HandshakeException($"{hello.Role} at {endpoint} refused the handshake: {reject.Text}", permanent: reject.Reason == RejectReason.BadSecret);
             }
 
-            if (answer.Kind != MessageKind.Welcome)
-            {
-                ThrowHelper.Protocol($"expected Welcome, got {answer.Kind}");
-            }
-
-            if (!Handshake.ProofMatches(Handshake.ServerProof(options.Secret, clientNonce, hello.Nonce), answer.Proof))
+            if (!Handshake.ProofMatches(Handshake.ServerProof(options.Secret, clientNonce, hello.Nonce), welcome.Proof))
             {
                 throw new HandshakeException($"{hello.Role} at {endpoint} could not prove the shared secret: wrong secret (SwooleGateway:Secret differs).", permanent: true);
             }
@@ -202,7 +188,7 @@ internal sealed partial class InternalConnection
         }
     }
 
-    /// <summary>Queues one complete frame (from <see cref="FrameCodec.EndFrame"/>). False when the link is closed or backlogged.</summary>
+    /// <summary>Queues one complete frame (from <see cref="Frame"/>). False when the link is closed or backlogged.</summary>
     public bool TrySend(ReadOnlySpan<byte> frame) => Write(frame, defer: false);
 
     /// <summary>
@@ -229,16 +215,8 @@ internal sealed partial class InternalConnection
         return result is WriteResult.Written or WriteResult.Queued or WriteResult.Deferred;
     }
 
-    /// <summary>Sends a frame that is only its kind (ping, pong, subscribe, draining).</summary>
-    public bool TrySendKind(MessageKind kind)
-    {
-        var scratch = FrameCodec.BeginFrame();
-        var w = new MessagePackWriter(scratch);
-        w.WriteArrayHeader(1);
-        w.Write((uint)kind);
-        w.Flush();
-        return TrySend(FrameCodec.EndFrame(scratch));
-    }
+    /// <summary>Writes <paramref name="message"/> and queues it (see <see cref="TrySend(ReadOnlySpan{byte})"/>).</summary>
+    public bool TrySend<T>(in T message) where T : struct, IFrameMessage<T> => TrySend(Frame.Write(message));
 
     /// <summary>Starts closing the link; <see cref="RunAsync"/> returns soon after.</summary>
     public void Abort(string reason)
@@ -328,20 +306,19 @@ internal sealed partial class InternalConnection
 
     private void Dispatch(IFrameHandler handler, ReadOnlySequence<byte> body)
     {
-        var reader = new MessagePackReader(body);
-        MessageKind kind = FrameCodec.ReadKind(ref reader, out int fields);
-        switch (kind)
+        FieldReader frame = Frame.Open(body);
+        switch (frame.Kind)
         {
             case MessageKind.Ping:
-                TrySendKind(MessageKind.Pong);
+                TrySend(new PongFrame());
                 return;
             case MessageKind.Pong:
                 return;
             case MessageKind.Hello or MessageKind.Auth or MessageKind.Welcome or MessageKind.Reject:
-                ThrowHelper.Protocol($"handshake frame {kind} after the handshake");
+                ThrowHelper.Protocol($"handshake frame {frame.Kind} after the handshake");
                 return;
             default:
-                handler.OnFrame(this, kind, fields, ref reader);
+                handler.OnFrame(this, ref frame);
                 return;
         }
     }
@@ -361,7 +338,7 @@ internal sealed partial class InternalConnection
                     return;
                 }
 
-                TrySendKind(MessageKind.Ping);
+                TrySend(new PingFrame());
             }
         }
         catch (OperationCanceledException)
@@ -369,7 +346,9 @@ internal sealed partial class InternalConnection
         }
     }
 
-    private static async Task<Handshake.Message> ReadHandshakeAsync(PipeReader input, CancellationToken cancellationToken)
+    /// <summary>Reads the next handshake frame, which must be a <typeparamref name="T"/> (or, with <paramref name="acceptReject"/>, a Reject).</summary>
+    private static async Task<(T Message, RejectFrame? Rejected)> ReadHandshakeAsync<T>(PipeReader input, bool acceptReject, CancellationToken cancellationToken)
+        where T : struct, IFrameMessage<T>
     {
         while (true)
         {
@@ -379,7 +358,7 @@ internal sealed partial class InternalConnection
             {
                 if (FrameCodec.TryReadFrame(ref buffer, Handshake.MaxHandshakeFrame, out ReadOnlySequence<byte> body))
                 {
-                    return Handshake.Read(body);
+                    return Decode<T>(body, acceptReject);
                 }
 
                 if (result.IsCompleted)
@@ -394,6 +373,23 @@ internal sealed partial class InternalConnection
         }
     }
 
+    private static (T, RejectFrame?) Decode<T>(in ReadOnlySequence<byte> body, bool acceptReject) where T : struct, IFrameMessage<T>
+    {
+        FieldReader frame = Frame.Open(body);
+        if (frame.Kind == T.Kind)
+        {
+            return (Frame.Read<T>(ref frame), null);
+        }
+
+        if (acceptReject && frame.Kind == MessageKind.Reject)
+        {
+            return (default, Frame.Read<RejectFrame>(ref frame));
+        }
+
+        ThrowHelper.Protocol($"expected {T.Kind}, got {frame.Kind}");
+        return default;
+    }
+
     private static ValueTask<FlushResult> WriteAsync(PipeWriter output, ReadOnlySpan<byte> frame)
     {
         output.Write(frame);
@@ -404,7 +400,7 @@ internal sealed partial class InternalConnection
     {
         try
         {
-            await WriteAsync(transport.Transport.Output, Handshake.WriteReject(reason, text)).ConfigureAwait(false);
+            await WriteAsync(transport.Transport.Output, Frame.Write(new RejectFrame(reason, text))).ConfigureAwait(false);
         }
         catch (Exception)
         {

@@ -1,14 +1,16 @@
 using System.IO.Pipelines;
 using System.Net;
 using Microsoft.AspNetCore.Connections;
+using SwooleGateway.Gateway.Routing;
 using SwooleGateway.Transport;
 
 namespace SwooleGateway.Gateway.Clients;
 
 /// <summary>
-/// One client connection on this gateway. Kept small: a gateway holds hundreds of thousands of them.
-/// Uid and group fields are guarded by the <see cref="ClientStore"/> lock; the routing fields are only
-/// touched by the connection's own read loop.
+/// One client connection on this gateway. Kept small: a gateway holds hundreds of thousands of them. What each part
+/// may be touched by is stated per part: the uid and group fields belong to <see cref="ClientStore"/> (under its lock),
+/// <see cref="Route"/> to the <see cref="EventRouter"/>, the outbound side to <see cref="Writer"/> (thread-safe). The read
+/// loop's own state (WebSocket fragments) is not here at all: it lives in <see cref="ClientReadState"/>, in the loop.
 /// </summary>
 internal sealed class ClientConnection
 {
@@ -41,7 +43,7 @@ internal sealed class ClientConnection
     public IDuplexPipe Pipe { get; }
 
     /// <summary>The TLS session when the listener has TLS; disposed at teardown.</summary>
-    public IAsyncDisposable? Tls { get; set; }
+    public IAsyncDisposable? Tls { get; init; }
 
     public ClientListener Listener { get; }
 
@@ -51,7 +53,13 @@ internal sealed class ClientConnection
 
     public IPEndPoint? Remote => Transport.RemoteEndPoint as IPEndPoint;
 
-    // --- tables (ClientStore lock) ---
+    /// <summary>The per-IP entry this connection counts against; null when the remote address is unknown.</summary>
+    public IpState? Ip { get; init; }
+
+    /// <summary>A custom framer's per-connection instance (it frames both directions, so senders use it too).</summary>
+    public Framing.IClientFramer? Framer { get; set; }
+
+    // --- tables (ClientStore, under its lock) ---
     public string? Uid { get; set; }
 
     public HashSet<string>? Groups { get; set; }
@@ -60,9 +68,6 @@ internal sealed class ClientConnection
 
     /// <summary>Environment.TickCount64 of the last bytes received (read loop writes, supervisor reads).</summary>
     public long LastReceived;
-
-    /// <summary>The per-IP entry this connection counts against; null when the remote address is unknown.</summary>
-    public IpState? Ip { get; set; }
 
     // --- counters (in: read loop only; out: any thread, interlocked) ---
     public long MessagesIn;
@@ -73,22 +78,8 @@ internal sealed class ClientConnection
     // --- session (replaced atomically) ---
     public SessionState? Session;
 
-    // --- routing (read loop only) ---
-    public WorkerLink? Worker { get; set; }
-
-    /// <summary>The worker that took over this client from a draining one (set under the gateway's hold lock).</summary>
-    public WorkerLink? HandoverTarget { get; set; }
-
-    /// <summary>Session version last sent to <see cref="Worker"/>; -1 = none.</summary>
-    public long SessionSentVersion { get; set; } = -1;
-
-    // --- protocol state (read loop only): a custom framer per connection ---
-    public object? ProtocolState { get; set; }
-
-    // --- WebSocket reassembly (read loop only) ---
-    public PooledBufferWriter? Fragments { get; set; }
-
-    public byte FragmentOpcode { get; set; }
+    /// <summary>Which worker this client's events go to and what waits to be sent there; the <see cref="EventRouter"/>'s alone.</summary>
+    public ClientRoute Route = new();
 
     public bool IsClosing => Volatile.Read(ref _closing) != 0;
 
@@ -122,5 +113,41 @@ internal sealed class ClientConnection
         Listener.WriteClose(this, webSocketCode, reason);
         Writer.Close();
         Pipe.Input.CancelPendingRead();
+    }
+
+    /// <summary>
+    /// The end of the connection: stops writes, lets queued bytes drain (at most 2 s, then aborts), completes the pipes
+    /// and disposes TLS and the socket. Called once, by whoever owns the connection's lifetime.
+    /// </summary>
+    public async Task TearDownAsync()
+    {
+        Writer.Close();
+        try
+        {
+            using var drain = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await Writer.DrainAsync(drain.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            Transport.Abort(new ConnectionAbortedException("outbound data did not drain"));
+        }
+
+        try
+        {
+            await Pipe.Output.CompleteAsync().ConfigureAwait(false);
+            await Pipe.Input.CompleteAsync().ConfigureAwait(false);
+            if (Tls is { } tls)
+            {
+                await tls.DisposeAsync().ConfigureAwait(false);
+                await Transport.Transport.Output.CompleteAsync().ConfigureAwait(false);
+                await Transport.Transport.Input.CompleteAsync().ConfigureAwait(false);
+            }
+
+            await Transport.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The socket is already gone.
+        }
     }
 }

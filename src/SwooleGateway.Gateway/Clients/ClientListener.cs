@@ -53,8 +53,8 @@ internal abstract class ClientListener
     public abstract Task<(ClientHandshake? Handshake, HandshakeDecision Decision, string? Error)> HandshakeAsync(
         ClientConnection connection, ClientAuthorizer? authorizer, CancellationToken cancellationToken);
 
-    /// <summary>Consumes every complete message at the front of <paramref name="buffer"/>.</summary>
-    public abstract ParseResult Parse(ClientConnection connection, ref ReadOnlySequence<byte> buffer, IClientMessageSink sink);
+    /// <summary>Consumes every complete message at the front of <paramref name="buffer"/>; <paramref name="state"/> is the read loop's own.</summary>
+    public abstract ParseResult Parse(ClientConnection connection, ref ClientReadState state, ref ReadOnlySequence<byte> buffer, IClientMessageSink sink);
 
     /// <summary>
     /// Frames and queues one outbound message. <paramref name="text"/> selects a WebSocket text frame; with
@@ -69,9 +69,4 @@ internal abstract class ClientListener
 
     /// <summary>Sends the listener's keep-alive ping (WebSocket ping frame, or the TCP PingData message).</summary>
     public abstract void SendPing(ClientConnection connection);
-
-    /// <summary>Releases per-connection protocol state.</summary>
-    public virtual void Release(ClientConnection connection)
-    {
-    }
 }

@@ -1,11 +1,14 @@
+using System.Buffers;
 using System.Collections.Concurrent;
+using SwooleGateway.Protocol;
 
 namespace SwooleGateway.Gateway.Clients;
 
 /// <summary>
 /// This gateway's tables: connection number → connection, uid → connections, group → connections.
-/// Lookups by number are lock-free; uid and group membership changes and walks take one lock, which is
-/// never held across I/O (a send under it only copies bytes into a connection's pipe).
+/// Lookups by number are lock-free; uid and group membership changes take one lock for a few hash operations. A
+/// fan-out copies the members under the lock into a pooled array and sends outside it, so binds, joins and closes
+/// never wait behind a send to a large group (only behind the copy of its member references).
 /// </summary>
 internal sealed class ClientStore
 {
@@ -159,26 +162,42 @@ internal sealed class ClientStore
         }
     }
 
-    /// <summary>Calls <paramref name="action"/> for every member of the uid; under the table lock, so the action must only queue bytes.</summary>
+    /// <summary>Calls <paramref name="action"/> for every member of the uid, outside the table lock (on a snapshot of the members).</summary>
     public void ForEachOfUid<TState>(string uid, ref TState state, ForEachAction<TState> action) where TState : allows ref struct =>
         ForEach(_uids, uid, ref state, action);
 
-    /// <summary>Calls <paramref name="action"/> for every member of the group; under the table lock, so the action must only queue bytes.</summary>
+    /// <summary>Calls <paramref name="action"/> for every member of the group, outside the table lock (on a snapshot of the members).</summary>
     public void ForEachOfGroup<TState>(string group, ref TState state, ForEachAction<TState> action) where TState : allows ref struct =>
         ForEach(_groups, group, ref state, action);
 
     private void ForEach<TState>(Dictionary<string, HashSet<ClientConnection>> table, string key, ref TState state, ForEachAction<TState> action)
         where TState : allows ref struct
     {
+        ClientConnection[] members;
+        int count;
         lock (_gate)
         {
-            if (table.TryGetValue(key, out HashSet<ClientConnection>? members))
+            if (!table.TryGetValue(key, out HashSet<ClientConnection>? set))
             {
-                foreach (ClientConnection c in members)
-                {
-                    action(c, ref state);
-                }
+                return;
             }
+
+            count = set.Count;
+            members = ArrayPool<ClientConnection>.Shared.Rent(count);
+            set.CopyTo(members);
+        }
+
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                action(members[i], ref state);
+            }
+        }
+        finally
+        {
+            Array.Clear(members, 0, count); // the pool must not keep closed connections alive
+            ArrayPool<ClientConnection>.Shared.Return(members);
         }
     }
 
@@ -296,13 +315,6 @@ internal sealed class ClientStore
             table.Remove(key); // an empty group or uid disappears
         }
     }
-}
-
-internal enum ListScope : uint
-{
-    All = 0,
-    Group = 1,
-    Uid = 2,
 }
 
 internal delegate void ForEachAction<TState>(ClientConnection connection, ref TState state) where TState : allows ref struct;

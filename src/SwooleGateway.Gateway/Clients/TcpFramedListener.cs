@@ -24,14 +24,19 @@ internal sealed class TcpFramedListener : ClientListener
     public override async Task<(ClientHandshake? Handshake, HandshakeDecision Decision, string? Error)> HandshakeAsync(
         ClientConnection connection, ClientAuthorizer? authorizer, CancellationToken cancellationToken)
     {
+        if (_shared is null)
+        {
+            connection.Framer = _framerFactory(); // before the client is visible to anyone: senders frame with it too
+        }
+
         var handshake = new ClientHandshake { Listener = Name, Transport = Transport, RemoteEndPoint = connection.Remote };
         HandshakeDecision decision = authorizer is null ? HandshakeDecision.Accept() : await authorizer(handshake).ConfigureAwait(false);
         return decision.Accepted ? (handshake, decision, null) : (null, decision, $"refused by the authorizer: {decision.Reason}");
     }
 
-    public IClientFramer FramerOf(ClientConnection connection) => _shared ?? (IClientFramer)(connection.ProtocolState ??= _framerFactory());
+    private IClientFramer FramerOf(ClientConnection connection) => _shared ?? connection.Framer!;
 
-    public override ParseResult Parse(ClientConnection connection, ref ReadOnlySequence<byte> buffer, IClientMessageSink sink)
+    public override ParseResult Parse(ClientConnection connection, ref ClientReadState state, ref ReadOnlySequence<byte> buffer, IClientMessageSink sink)
     {
         IClientFramer framer = FramerOf(connection);
         while (true)

@@ -109,7 +109,7 @@ internal sealed class WebSocketListener : ClientListener
         static (ClientHandshake?, HandshakeDecision, string?) Fail(string error) => (null, HandshakeDecision.Reject(400, error), error);
     }
 
-    public override ParseResult Parse(ClientConnection connection, ref ReadOnlySequence<byte> buffer, IClientMessageSink sink)
+    public override ParseResult Parse(ClientConnection connection, ref ClientReadState state, ref ReadOnlySequence<byte> buffer, IClientMessageSink sink)
     {
         int max = Gateway.MaxFrameSize;
         while (true)
@@ -138,8 +138,8 @@ internal sealed class WebSocketListener : ClientListener
 
             ParseResult result = h.Opcode switch
             {
-                WebSocketFrames.OpText or WebSocketFrames.OpBinary => OnDataFrame(connection, h, payload, sink),
-                WebSocketFrames.OpContinuation => OnContinuation(connection, h, payload, sink, max),
+                WebSocketFrames.OpText or WebSocketFrames.OpBinary => OnDataFrame(connection, ref state, h, payload, sink),
+                WebSocketFrames.OpContinuation => OnContinuation(connection, ref state, h, payload, sink, max),
                 WebSocketFrames.OpPing => OnPing(connection, payload),
                 WebSocketFrames.OpPong => ParseResult.Continue,
                 _ => OnClose(connection, payload),
@@ -175,15 +175,9 @@ internal sealed class WebSocketListener : ClientListener
         connection.Writer.TryWrite(frame);
     }
 
-    public override void Release(ClientConnection connection)
+    private static ParseResult OnDataFrame(ClientConnection connection, ref ClientReadState state, WebSocketFrames.Header h, in ReadOnlySequence<byte> payload, IClientMessageSink sink)
     {
-        connection.Fragments?.Reset();
-        connection.Fragments = null;
-    }
-
-    private static ParseResult OnDataFrame(ClientConnection connection, WebSocketFrames.Header h, in ReadOnlySequence<byte> payload, IClientMessageSink sink)
-    {
-        if (connection.Fragments is not null)
+        if (state.Fragments is not null)
         {
             return ParseResult.Error(1002, "new data frame while a fragmented message is unfinished");
         }
@@ -191,9 +185,9 @@ internal sealed class WebSocketListener : ClientListener
         bool text = h.Opcode == WebSocketFrames.OpText;
         if (!h.Fin)
         {
-            connection.Fragments = new PooledBufferWriter();
-            connection.FragmentOpcode = h.Opcode;
-            connection.Fragments.Write(payload);
+            state.Fragments = new PooledBufferWriter();
+            state.FragmentOpcode = h.Opcode;
+            state.Fragments.Write(payload);
             return ParseResult.Continue;
         }
 
@@ -206,9 +200,9 @@ internal sealed class WebSocketListener : ClientListener
         return ParseResult.Continue;
     }
 
-    private static ParseResult OnContinuation(ClientConnection connection, WebSocketFrames.Header h, in ReadOnlySequence<byte> payload, IClientMessageSink sink, int max)
+    private static ParseResult OnContinuation(ClientConnection connection, ref ClientReadState state, WebSocketFrames.Header h, in ReadOnlySequence<byte> payload, IClientMessageSink sink, int max)
     {
-        PooledBufferWriter? fragments = connection.Fragments;
+        PooledBufferWriter? fragments = state.Fragments;
         if (fragments is null)
         {
             return ParseResult.Error(1002, "continuation frame without a message to continue");
@@ -225,7 +219,7 @@ internal sealed class WebSocketListener : ClientListener
             return ParseResult.Continue;
         }
 
-        bool text = connection.FragmentOpcode == WebSocketFrames.OpText;
+        bool text = state.FragmentOpcode == WebSocketFrames.OpText;
         var message = new ReadOnlySequence<byte>(fragments.WrittenMemory);
         try
         {
@@ -239,8 +233,7 @@ internal sealed class WebSocketListener : ClientListener
         }
         finally
         {
-            fragments.Reset();
-            connection.Fragments = null;
+            state.Release();
         }
     }
 

@@ -14,7 +14,7 @@ namespace SwooleGateway.Tests.Infrastructure;
 /// Register, gateways and workers in the test process, each in its own host so each can be stopped on its
 /// own, all bound to 127.0.0.1 port 0 with the real ports read back.
 /// </summary>
-public sealed class TestCluster : IAsyncDisposable
+internal sealed class TestCluster : IAsyncDisposable
 {
     public const string Secret = "test-cluster-secret-7f3a";
 

@@ -1,4 +1,4 @@
-namespace SwooleGateway.Gateway;
+namespace SwooleGateway.Gateway.Routing;
 
 /// <summary>The workers that receive events, as a copy-on-write array so routing reads take no lock.</summary>
 internal sealed class WorkerPool

@@ -1,0 +1,11 @@
+namespace SwooleGateway.Protocol;
+
+/// <summary>Bits of an event's <c>flags</c> field. Values are wire format.</summary>
+[Flags]
+internal enum EventFlags : uint
+{
+    None = 0,
+
+    /// <summary>The client sent a WebSocket text frame.</summary>
+    Text = 1,
+}
