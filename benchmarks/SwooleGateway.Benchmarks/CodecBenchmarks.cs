@@ -47,7 +47,7 @@ public class CodecBenchmarks
     }
 
     private ReadOnlySpan<byte> WriteClientMessage() =>
-        Frame.Write(new ClientMessageFrame(123456789UL, 1, null, new ReadOnlySequence<byte>(_payload), EventFlags.Text));
+        Frame.Write(new ClientMessageFrame(new EventHeader(42, 123456789UL, EventFlags.Text), 1, null, new ReadOnlySequence<byte>(_payload)));
 
     [Benchmark]
     public long InternalFrame_read()
@@ -56,7 +56,7 @@ public class CodecBenchmarks
         FrameCodec.TryReadFrame(ref buffer, 1 << 20, out ReadOnlySequence<byte> body);
         FieldReader frame = Frame.Open(body);
         ClientMessageFrame message = Frame.Read<ClientMessageFrame>(ref frame);
-        return (long)message.ConnectionId + message.Payload.Length;
+        return (long)message.Header.ConnectionId + message.Payload.Length;
     }
 
     [Benchmark]

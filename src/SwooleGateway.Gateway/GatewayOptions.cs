@@ -27,10 +27,21 @@ public sealed class GatewayOptions
     public int MaxHandshakeSize { get; set; } = 8 * 1024;
 
     /// <summary>
-    /// Client events held while no worker is connected (for example during a worker restart) and replayed, in order, to
-    /// the first worker that connects; beyond this many they are dropped and counted. 0 = drop at once. Default 10,000.
+    /// Client events held while no worker is connected (for example during a worker restart), or while a client's events
+    /// wait for a stopping worker to finish the earlier ones, then sent in order; beyond this many at once, new events are
+    /// dropped and counted. 0 = drop at once. Default 10,000.
     /// </summary>
     public int HoldEventsWithoutWorker { get; set; } = 10_000;
+
+    /// <summary>
+    /// Events sent to one worker and not yet acknowledged (its handlers have not completed them) that the gateway keeps, to
+    /// redeliver them if the worker goes away. When a worker has this many, the reads of its clients pause (their TCP
+    /// windows fill) until it catches up: nothing is dropped and no guarantee is lost. Default 65,536.
+    /// </summary>
+    public int MaxUnackedEventsPerWorker { get; set; } = 65_536;
+
+    /// <summary>The same bound in bytes of event frames. Default 64 MiB.</summary>
+    public long MaxUnackedBytesPerWorker { get; set; } = 64L * 1024 * 1024;
 
     /// <summary>Held events older than this when a worker connects are dropped (counted). Default 10 s.</summary>
     public TimeSpan HoldEventsFor { get; set; } = TimeSpan.FromSeconds(10);

@@ -60,7 +60,7 @@ internal sealed partial class GatewayServer : BackgroundService
         var sender = new ClientSender(_gatewayOptions, logger);
         _commands = new CommandExecutor(new CommandServices(_store, sender, commands?.Value.Handlers ?? new Dictionary<string, GatewayCommandHandler>(),
             callerId => new GatewayCommandContext(callerId, _gatewayId, _store.Count, _router.WorkerCount), logger));
-        GatewayMetrics.ObserveConnections(() => _store.Count, () => _router.WorkerCount);
+        GatewayMetrics.Observe(() => _store.Count, () => _router.WorkerCount, () => _router.Unacknowledged, () => _router.Held);
     }
 
     /// <summary>Completes when every listener is bound (faults when binding failed).</summary>
@@ -80,6 +80,25 @@ internal sealed partial class GatewayServer : BackgroundService
     public int ClientCount => _store.Count;
 
     public int WorkerCount => _router.WorkerCount;
+
+    /// <summary>Events sent to workers and not acknowledged yet.</summary>
+    internal int Unacknowledged => _router.Unacknowledged;
+
+    /// <summary>Aborts the links of the worker or client named <paramref name="nodeId"/>, without a drain, as a crash or network cut would (for tests).</summary>
+    internal int AbortWorkerLinks(string nodeId, string reason)
+    {
+        int aborted = 0;
+        foreach (WorkerLink link in _links.Keys)
+        {
+            if (link.Connection.PeerId == nodeId)
+            {
+                link.Connection.Abort(reason);
+                aborted++;
+            }
+        }
+
+        return aborted;
+    }
 
     /// <summary>The ops this gateway executes (for tests).</summary>
     internal IReadOnlyDictionary<uint, string> Operations => _commands.Operations;
@@ -205,7 +224,8 @@ internal sealed partial class GatewayServer : BackgroundService
             return;
         }
 
-        var link = new WorkerLink(connection, receivesEvents: connection.PeerRole == "worker");
+        var link = new WorkerLink(connection, receivesEvents: connection.PeerRole == "worker",
+            _gatewayOptions.MaxUnackedEventsPerWorker, _gatewayOptions.MaxUnackedBytesPerWorker);
         _links[link] = 0;
         if (link.ReceivesEvents)
         {

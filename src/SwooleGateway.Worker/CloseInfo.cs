@@ -8,4 +8,7 @@ public sealed class CloseInfo
     public string? Uid { get; init; }
 
     public IReadOnlyList<string> Groups { get; init; } = [];
+
+    /// <summary>True when this close event was delivered before, to a worker that went away before its handler completed.</summary>
+    public bool Redelivered { get; init; }
 }

@@ -33,4 +33,7 @@ public sealed class ConnectInfo
 
     /// <summary>The session the gateway's authorizer set, if any.</summary>
     public IReadOnlyDictionary<string, object?>? Session { get; init; }
+
+    /// <summary>True when this connect event was delivered before, to a worker that went away before its handler completed.</summary>
+    public bool Redelivered { get; init; }
 }

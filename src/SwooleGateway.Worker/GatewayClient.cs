@@ -25,7 +25,7 @@ public sealed class GatewayClient : IHostedService, IAsyncDisposable
     {
         options.Value.Validate();
         string nodeId = clientOptions.Value.Name ?? $"client-{Environment.MachineName}-{Environment.ProcessId}-{Random.Shared.Next(0x10000):x4}";
-        _directory = new GatewayDirectory(sockets, options.Value, (ILogger?)logger ?? NullLogger.Instance, Role, nodeId, events: null, clientOptions.Value.MissingGatewayWindow);
+        _directory = new GatewayDirectory(sockets, options.Value, (ILogger?)logger ?? NullLogger.Instance, Role, nodeId, scheduler: null, clientOptions.Value.MissingGatewayWindow);
         Api = new GatewayApi(_directory, clientOptions.Value);
     }
 

@@ -6,6 +6,7 @@ using SwooleGateway.Options;
 using SwooleGateway.Protocol;
 using SwooleGateway.Protocol.Messages;
 using SwooleGateway.Transport;
+using SwooleGateway.Worker.Execution;
 
 namespace SwooleGateway.Worker;
 
@@ -20,7 +21,7 @@ internal sealed class GatewayDirectory : IFrameHandler
     private readonly SwooleGatewayOptions _options;
     private readonly ILogger _logger;
     private readonly string _role;
-    private readonly IEventSink? _events;
+    private readonly HandlerScheduler? _scheduler;
     private readonly ConcurrentDictionary<string, GatewayLink> _links = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, GatewayLink>.AlternateLookup<ReadOnlySpan<char>> _linksBySpan;
     private readonly Lock _gate = new();
@@ -32,7 +33,7 @@ internal sealed class GatewayDirectory : IFrameHandler
     private GatewayLink[] _snapshot = [];
     private CancellationToken _stopping;
 
-    public GatewayDirectory(SocketTransport sockets, SwooleGatewayOptions options, ILogger logger, string role, string nodeId, IEventSink? events,
+    public GatewayDirectory(SocketTransport sockets, SwooleGatewayOptions options, ILogger logger, string role, string nodeId, HandlerScheduler? scheduler,
         TimeSpan? missingGatewayWindow = null)
     {
         _missingWindow = missingGatewayWindow ?? TimeSpan.FromSeconds(10);
@@ -41,7 +42,7 @@ internal sealed class GatewayDirectory : IFrameHandler
         _logger = logger;
         _role = role;
         NodeId = nodeId;
-        _events = events;
+        _scheduler = scheduler;
         _linksBySpan = _links.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
@@ -180,8 +181,7 @@ internal sealed class GatewayDirectory : IFrameHandler
     private Task GatewayLoopAsync(string address) =>
         OutboundLink.RunAsync(_sockets, _options, _logger, address, "gateway", _role, NodeId, () => IsListed(address), async (connection, endpoint) =>
         {
-            var link = new GatewayLink(connection, endpoint, ClientId.GatewayKey(endpoint), _events);
-            connection.Tag = link;
+            var link = new GatewayLink(connection, endpoint, ClientId.GatewayKey(endpoint), _scheduler);
             _lostUntil.TryRemove(address, out _);
             Add(link);
             try
@@ -198,8 +198,7 @@ internal sealed class GatewayDirectory : IFrameHandler
                 }
 
                 Remove(link);
-                link.FailAll();
-                link.Drained.TrySetResult(); // a closed link routes nothing more: a draining worker need not wait for it
+                link.Close();
             }
         }, _stopping);
 

@@ -3,8 +3,11 @@ namespace SwooleGateway.Worker;
 /// <summary>
 /// The application's event handler: subclass it and register it with
 /// <c>services.AddSwooleGatewayWorker&lt;MyHandler&gt;()</c>. Events of one client are delivered in order,
-/// one at a time; different clients run concurrently. Inside a handler, <see cref="Gateway"/> is the
-/// Gateway API of this worker (outside, use the static <see cref="SwooleGateway.Worker.Gateway"/>).
+/// one at a time; different clients run concurrently (up to <see cref="WorkerOptions.MaxConcurrentHandlers"/>), on the
+/// thread pool, never on a network loop: a handler that blocks holds up its own client only. Delivery is at least once:
+/// an event whose worker went away before its handler completed is delivered again, flagged as redelivered. Inside a
+/// handler, <see cref="Gateway"/> is the Gateway API of this worker (outside, use the static
+/// <see cref="SwooleGateway.Worker.Gateway"/>).
 /// </summary>
 public abstract class GatewayEventHandler
 {
@@ -22,6 +25,13 @@ public abstract class GatewayEventHandler
     /// <paramref name="payload"/> is valid until the returned task completes; copy it to keep it longer.
     /// </summary>
     public virtual ValueTask OnMessage(string clientId, IReadOnlyDictionary<string, object?>? session, ReadOnlyMemory<byte> payload) => ValueTask.CompletedTask;
+
+    /// <summary>
+    /// A client sent a message, with what is known about its delivery (<see cref="EventContext.Redelivered"/>, text or
+    /// binary). The worker calls this one; by default it calls the overload without <paramref name="context"/>.
+    /// </summary>
+    public virtual ValueTask OnMessage(string clientId, IReadOnlyDictionary<string, object?>? session, ReadOnlyMemory<byte> payload, EventContext context) =>
+        OnMessage(clientId, session, payload);
 
     /// <summary>A client closed; <paramref name="info"/> carries the session, uid and groups it had.</summary>
     public virtual ValueTask OnClose(string clientId, CloseInfo info) => ValueTask.CompletedTask;

@@ -4,32 +4,33 @@ using System.Net;
 using MessagePack;
 using SwooleGateway.Protocol;
 using SwooleGateway.Protocol.Messages;
+using SwooleGateway.Worker.Execution;
 
 namespace SwooleGateway.Worker;
 
-/// <summary>Receives client events from a gateway link (worker role only).</summary>
-internal interface IEventSink
-{
-    void OnEvent(GatewayLink link, ref FieldReader frame);
-}
-
 /// <summary>
 /// The worker side of one gateway link: sends commands, matches replies to waiting calls by request id
-/// (one connection multiplexes any number of calls), and passes client events to the worker's dispatcher.
+/// (one connection multiplexes any number of calls), and passes client events to its <see cref="LinkEvents"/>, whose
+/// handlers' completions go back as acknowledgements.
 /// Reader of Reply and control frames; writer of Command frames (message types in SwooleGateway.Protocol).
 /// </summary>
 internal sealed class GatewayLink : IFrameHandler
 {
     private readonly ConcurrentDictionary<uint, IPendingCall> _pending = new();
-    private readonly IEventSink? _events;
+    private readonly LinkEvents? _events; // the read loop's (worker role only)
+    private readonly Acknowledger? _acks;
     private uint _nextRequestId;
 
-    public GatewayLink(InternalConnection connection, IPEndPoint advertised, string key, IEventSink? events)
+    public GatewayLink(InternalConnection connection, IPEndPoint advertised, string key, HandlerScheduler? scheduler)
     {
         Connection = connection;
         Advertised = advertised;
         Key = key;
-        _events = events;
+        if (scheduler is not null)
+        {
+            _acks = new Acknowledger(connection);
+            _events = new LinkEvents(advertised, _acks, scheduler);
+        }
     }
 
     public InternalConnection Connection { get; }
@@ -40,14 +41,8 @@ internal sealed class GatewayLink : IFrameHandler
     /// <summary>Gateway key: the prefix of this gateway's client ids.</summary>
     public string Key { get; }
 
-    /// <summary>Per-client state of the events this worker receives from this gateway (read loop only).</summary>
-    public Dictionary<ulong, ClientState> Clients { get; } = [];
-
     /// <summary>Completes when the gateway confirmed it routes no new events to this worker (after WorkerDraining).</summary>
     public TaskCompletionSource Drained { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    /// <summary>Environment.TickCount64 of the last client event received on this link.</summary>
-    public long LastEventAt;
 
     /// <summary>True when the gateway said it is shutting down on purpose before its link closed.</summary>
     public bool LeftGracefully { get; private set; }
@@ -108,8 +103,25 @@ internal sealed class GatewayLink : IFrameHandler
         }
     }
 
-    /// <summary>Fails every waiting call; called when the link closes.</summary>
-    public void FailAll()
+    /// <summary>Clients of this gateway whose events this worker receives (for tests and diagnostics; read loop's count).</summary>
+    public int ClientCount => _events?.ClientCount ?? 0;
+
+    /// <summary>Sends the acknowledgements of every handler completed so far, now (a draining worker, before it closes).</summary>
+    public void FlushAcknowledgements() => _acks?.FlushNow();
+
+    /// <summary>
+    /// The link closed (its read loop has ended): waiting calls fail, and the events queued for its clients are dropped,
+    /// because the gateway sends every event it has not seen acknowledged to the worker that takes the client over.
+    /// </summary>
+    public void Close()
+    {
+        FailAll();
+        _events?.Abandon();
+        Drained.TrySetResult(); // a closed link routes nothing more: a draining worker need not wait for it
+    }
+
+    /// <summary>Fails every waiting call.</summary>
+    private void FailAll()
     {
         foreach (KeyValuePair<uint, IPendingCall> entry in _pending)
         {
@@ -147,8 +159,7 @@ internal sealed class GatewayLink : IFrameHandler
                 return;
 
             case MessageKind.ClientConnect or MessageKind.ClientMessage or MessageKind.ClientClose when _events is not null:
-                Volatile.Write(ref LastEventAt, Environment.TickCount64);
-                _events.OnEvent(this, ref frame);
+                _events.OnEvent(ref frame);
                 return;
 
             default:
@@ -188,35 +199,4 @@ internal sealed class GatewayLink : IFrameHandler
 
         public void Fail(Exception exception) => TrySetException(exception);
     }
-}
-
-/// <summary>What a worker remembers about a client whose events it receives from one gateway.</summary>
-internal sealed class ClientState(string clientId)
-{
-    public string ClientId { get; } = clientId;
-
-    public uint SessionVersion { get; set; }
-
-    public IReadOnlyDictionary<string, object?>? Session { get; set; }
-
-    // Per-client ordering (guarded by lock(this)).
-    public bool Busy { get; set; }
-
-    public Queue<PendingEvent>? Backlog { get; set; }
-}
-
-/// <summary>An event waiting behind a slow handler of the same client.</summary>
-internal sealed class PendingEvent
-{
-    public required MessageKind Kind { get; init; }
-
-    public IReadOnlyDictionary<string, object?>? Session { get; init; }
-
-    public byte[]? Payload { get; init; }
-
-    public int Length { get; init; }
-
-    public ConnectInfo? Connect { get; init; }
-
-    public CloseInfo? Close { get; init; }
 }

@@ -22,4 +22,19 @@ public sealed class WorkerOptions
 
     /// <summary>On stop, how long to wait for running handlers after telling gateways to send no more events. Default 10 s.</summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How many clients' handlers may run at once (a client's events always run one at a time, in order). A handler that
+    /// blocks holds one of these, not the worker. 0 (default) = 32 × the number of cores.
+    /// </summary>
+    public int MaxConcurrentHandlers { get; set; }
+
+    /// <summary>What happens to a client whose handler threw. Default <see cref="HandlerErrorPolicy.Continue"/>.</summary>
+    public HandlerErrorPolicy HandlerErrorPolicy { get; set; } = HandlerErrorPolicy.Continue;
+
+    /// <summary>A handler still running after this long is logged as slow, once per occurrence, with its client id. Default 5 s; zero turns it off.</summary>
+    public TimeSpan HandlerWarningThreshold { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The concurrency limit in effect: <see cref="MaxConcurrentHandlers"/>, or 32 × cores when it is 0.</summary>
+    public int EffectiveMaxConcurrentHandlers => MaxConcurrentHandlers > 0 ? MaxConcurrentHandlers : 32 * Environment.ProcessorCount;
 }

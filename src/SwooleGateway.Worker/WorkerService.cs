@@ -3,15 +3,16 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SwooleGateway.Options;
 using SwooleGateway.Protocol.Messages;
+using SwooleGateway.Worker.Execution;
 using SwooleGateway.Transport;
 
 namespace SwooleGateway.Worker;
 
 /// <summary>
 /// The worker role: subscribes to the registers, connects to every gateway, runs the application's
-/// <see cref="GatewayEventHandler"/> for client events and gives it the <see cref="GatewayApi"/>.
-/// Stopping is graceful: gateways are told to send no new events, running handlers finish (up to
-/// <see cref="WorkerOptions.DrainTimeout"/>), then the links close.
+/// <see cref="GatewayEventHandler"/> for client events (<see cref="HandlerScheduler"/>) and gives it the
+/// <see cref="GatewayApi"/>. Stopping is graceful: gateways are told to send no new events, every event received is
+/// handled and acknowledged (up to <see cref="WorkerOptions.DrainTimeout"/>), then the links close.
 /// </summary>
 public sealed partial class WorkerService : BackgroundService
 {
@@ -20,7 +21,7 @@ public sealed partial class WorkerService : BackgroundService
     private readonly GatewayEventHandler _handler;
     private readonly ILogger<WorkerService> _logger;
     private readonly WorkerOptions _workerOptions;
-    private readonly EventDispatcher _dispatcher;
+    private readonly HandlerScheduler _scheduler;
     private readonly GatewayDirectory _directory;
     private readonly CancellationTokenSource _links = new();
 
@@ -31,10 +32,11 @@ public sealed partial class WorkerService : BackgroundService
         _workerOptions = workerOptions.Value;
         options.Value.Validate();
         string nodeId = _workerOptions.Name ?? $"worker-{Environment.MachineName}-{Environment.ProcessId}-{Random.Shared.Next(0x10000):x4}";
-        _dispatcher = new EventDispatcher(handler, logger);
-        _directory = new GatewayDirectory(sockets, options.Value, logger, Role, nodeId, _dispatcher, _workerOptions.MissingGatewayWindow);
+        _scheduler = new HandlerScheduler(handler, _workerOptions, logger, clientId => Api!.CloseClient(clientId));
+        _directory = new GatewayDirectory(sockets, options.Value, logger, Role, nodeId, _scheduler, _workerOptions.MissingGatewayWindow);
         Api = new GatewayApi(_directory, _workerOptions);
         handler.Gateway = Api;
+        WorkerMetrics.Observe(() => _scheduler.Active, () => _scheduler.Waiting);
     }
 
     /// <summary>This worker's Gateway API.</summary>
@@ -44,6 +46,12 @@ public sealed partial class WorkerService : BackgroundService
 
     /// <summary>Number of gateways this worker is connected to.</summary>
     public int GatewayCount => _directory.Links.Length;
+
+    /// <summary>Clients whose handlers run or wait (for tests and diagnostics).</summary>
+    internal int ActiveClients => _scheduler.Active;
+
+    /// <summary>Clients this worker keeps state for, over all its gateway links (for tests and diagnostics).</summary>
+    internal int KnownClients => _directory.Links.Sum(l => l.ClientCount);
 
     /// <summary>Raised after a gateway link opens or closes.</summary>
     public event Action? GatewaysChanged
@@ -55,24 +63,28 @@ public sealed partial class WorkerService : BackgroundService
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         GatewayApi.SetDefault(Api);
-        await _handler.OnWorkerStart(stoppingToken).ConfigureAwait(false);
-        Log.Started(_logger, NodeId);
+        ThreadPoolGuard.Register(_scheduler, _logger);
         try
         {
+            await _handler.OnWorkerStart(stoppingToken).ConfigureAwait(false);
+            Log.Started(_logger, NodeId, _scheduler.Slots);
+
             // Links run on their own token so that stopping can drain before they close.
             await _directory.RunAsync(_links.Token).ConfigureAwait(false);
         }
         finally
         {
+            ThreadPoolGuard.Unregister(_scheduler);
             GatewayApi.ClearDefault(Api);
         }
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        // Graceful leave, so that a reload loses no event: (1) ask every gateway to route nothing new here and wait
-        // for its acknowledgement (events routed before it arrive before it); (2) finish every event received,
-        // until the links have been quiet a moment; (3) only then close. All of it bounded by DrainTimeout.
+        // Graceful leave, so that a reload loses no event and nothing is handled twice: (1) ask every gateway to route
+        // nothing new here and wait for its acknowledgement (events routed before it arrive before it); (2) handle every
+        // event received; (3) send the last acknowledgements; (4) only then close. Bounded by DrainTimeout: what is not
+        // acknowledged by then, the gateways send to other workers.
         GatewayLink[] links = _directory.Links;
         foreach (GatewayLink link in links)
         {
@@ -85,22 +97,20 @@ public sealed partial class WorkerService : BackgroundService
             try
             {
                 await Task.WhenAll(links.Select(l => l.Drained.Task.WaitAsync(drain.Token))).ConfigureAwait(false);
-                while (true)
+                while (_scheduler.Active > 0)
                 {
-                    await _dispatcher.WaitIdleAsync(drain.Token).ConfigureAwait(false);
-                    long quietSince = links.Length == 0 ? 0 : links.Max(l => Volatile.Read(ref l.LastEventAt));
-                    if (Environment.TickCount64 - quietSince >= 200 && _dispatcher.InFlight == 0)
-                    {
-                        break;
-                    }
-
-                    await Task.Delay(50, drain.Token).ConfigureAwait(false);
+                    await Task.Delay(10, drain.Token).ConfigureAwait(false);
                 }
             }
             catch (OperationCanceledException)
             {
-                Log.DrainTimedOut(_logger, _dispatcher.InFlight);
+                Log.DrainTimedOut(_logger, _scheduler.Active);
             }
+        }
+
+        foreach (GatewayLink link in links)
+        {
+            link.FlushAcknowledgements();
         }
 
         try
@@ -125,13 +135,13 @@ public sealed partial class WorkerService : BackgroundService
 
     private static partial class Log
     {
-        [LoggerMessage(4201, LogLevel.Information, "Worker {NodeId} started", EventName = "WorkerStarted")]
-        public static partial void Started(ILogger logger, string nodeId);
+        [LoggerMessage(4201, LogLevel.Information, "Worker {NodeId} started (handlers of up to {Slots} clients at once)", EventName = "WorkerStarted")]
+        public static partial void Started(ILogger logger, string nodeId, int slots);
 
         [LoggerMessage(4202, LogLevel.Information, "Worker {NodeId} stopped", EventName = "WorkerStopped")]
         public static partial void Stopped(ILogger logger, string nodeId);
 
-        [LoggerMessage(4203, LogLevel.Warning, "Worker stop: gave up draining after DrainTimeout ({InFlight} clients still had running handlers, or a gateway did not acknowledge)", EventName = "DrainTimedOut")]
+        [LoggerMessage(4203, LogLevel.Warning, "Worker stop: gave up draining after DrainTimeout ({InFlight} clients still had running or queued handlers, or a gateway did not acknowledge); the gateways send their unacknowledged events to other workers", EventName = "DrainTimedOut")]
         public static partial void DrainTimedOut(ILogger logger, int inFlight);
 
         [LoggerMessage(4204, LogLevel.Error, "OnWorkerStop failed", EventName = "StopHandlerFailed")]

@@ -8,4 +8,10 @@ internal enum EventFlags : uint
 
     /// <summary>The client sent a WebSocket text frame.</summary>
     Text = 1,
+
+    /// <summary>
+    /// The gateway sent this event before, to a worker whose link closed before it acknowledged it: the handler may have
+    /// run for it already.
+    /// </summary>
+    Redelivered = 2,
 }

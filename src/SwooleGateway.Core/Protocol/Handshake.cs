@@ -20,7 +20,11 @@ namespace SwooleGateway.Protocol;
 /// </remarks>
 internal static class Handshake
 {
-    public const uint ProtocolVersion = 1;
+    /// <summary>
+    /// 2: client events carry a per-link sequence number and flags, and workers acknowledge them (EventAck). Peers must
+    /// speak the same version; a mismatch is refused at the handshake with a message that says which.
+    /// </summary>
+    public const uint ProtocolVersion = 2;
     public const int NonceSize = 32;
     public const int ProofSize = 32;
     public const int MaxHandshakeFrame = 1024;

@@ -34,19 +34,15 @@ internal interface IFrameHandler
 /// </summary>
 internal sealed partial class InternalConnection
 {
-    /// <summary>The link whose batch of frames this thread is dispatching (see <see cref="TrySendSoon"/>).</summary>
-    [ThreadStatic]
-    private static InternalConnection? t_dispatching;
-
-    private bool _owesFlush; // read loop only: a deferred write of this batch owes the flush
-
     private readonly ConnectionContext _transport;
     private readonly SwooleGatewayOptions _options;
     private readonly ILogger _logger;
     private readonly OutboundWriter _writer;
     private readonly CancellationTokenSource _closing = new();
+    private readonly FlushWork _flushWork;
     private long _lastReceived = Environment.TickCount64;
     private string? _closeReason;
+    private int _flushScheduled;
 
     private InternalConnection(ConnectionContext transport, SwooleGatewayOptions options, ILogger logger, string peerRole, string peerId)
     {
@@ -56,6 +52,7 @@ internal sealed partial class InternalConnection
         PeerRole = peerRole;
         PeerId = peerId;
         _writer = new OutboundWriter(transport.Transport.Output, options.MaxInternalBacklogBytes);
+        _flushWork = new FlushWork(this);
     }
 
     public string PeerRole { get; }
@@ -67,8 +64,11 @@ internal sealed partial class InternalConnection
     /// <summary>Cancelled when the link starts closing.</summary>
     public CancellationToken Closing => _closing.Token;
 
-    /// <summary>Free slot for the owner (for example its per-link state).</summary>
-    public object? Tag { get; set; }
+    /// <summary>
+    /// Runs on the thread pool just before a flush that <see cref="RequestFlush"/> scheduled: the owner writes what it
+    /// batched (acknowledgements) with <see cref="WriteDeferred"/>, so it leaves in the same syscall.
+    /// </summary>
+    public Action<InternalConnection>? BeforeFlush { get; set; }
 
     /// <summary>
     /// Server side of the handshake. Returns null (after logging why and closing) when the peer fails it.
@@ -189,30 +189,63 @@ internal sealed partial class InternalConnection
     }
 
     /// <summary>Queues one complete frame (from <see cref="Frame"/>). False when the link is closed or backlogged.</summary>
-    public bool TrySend(ReadOnlySpan<byte> frame) => Write(frame, defer: false);
+    public bool TrySend(ReadOnlySpan<byte> frame) => Write(frame, defer: false, out _);
 
     /// <summary>
-    /// Queues a fire-and-forget frame; called from this link's own read loop while it dispatches a batch (a worker's
-    /// handler answering an event), the frame is written unflushed and the batch's end flushes once for all of them,
-    /// so a batch of events answered synchronously costs the link one flush, not one per answer. Anything that waits
-    /// for a reply must use <see cref="TrySend"/> (a handler blocking on a reply would otherwise wait for a flush
-    /// that comes only after it returns).
+    /// Queues a fire-and-forget frame without flushing, and makes sure a flush follows soon (<see cref="RequestFlush"/>):
+    /// the frames many handlers write at about the same time (their answers) leave together, in few syscalls. Anything
+    /// that waits for a reply uses <see cref="TrySend(ReadOnlySpan{byte})"/>, which flushes at once.
     /// </summary>
-    public bool TrySendSoon(ReadOnlySpan<byte> frame) => Write(frame, defer: t_dispatching == this);
+    public bool TrySendSoon(ReadOnlySpan<byte> frame)
+    {
+        bool queued = Write(frame, defer: true, out bool deferred);
+        if (deferred)
+        {
+            RequestFlush();
+        }
 
-    private bool Write(ReadOnlySpan<byte> frame, bool defer)
+        return queued;
+    }
+
+    /// <summary>Writes a frame without flushing and without scheduling a flush: for <see cref="BeforeFlush"/>, whose flush follows.</summary>
+    public bool WriteDeferred(ReadOnlySpan<byte> frame) => Write(frame, defer: true, out _);
+
+    /// <summary>
+    /// Makes sure a flush runs soon: on the thread pool, queued behind the work already there (the other handlers of the
+    /// batch that is running), so one flush carries what they all wrote. At most one is pending at a time.
+    /// </summary>
+    public void RequestFlush()
+    {
+        if (Interlocked.Exchange(ref _flushScheduled, 1) == 0)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(_flushWork, preferLocal: false);
+        }
+    }
+
+    /// <summary>Writes what <see cref="BeforeFlush"/> adds and flushes now, on the calling thread.</summary>
+    public void FlushNow()
+    {
+        Volatile.Write(ref _flushScheduled, 0);
+        BeforeFlush?.Invoke(this);
+        _writer.Flush();
+    }
+
+    private bool Write(ReadOnlySpan<byte> frame, bool defer, out bool deferred)
     {
         WriteResult result = _writer.TryWrite(frame, ReadOnlySequence<byte>.Empty, default, defer);
-        if (result == WriteResult.Deferred)
-        {
-            _owesFlush = true; // only this link's read loop defers, so only it reads and clears this
-        }
-        else if (result == WriteResult.Overflow)
+        deferred = result == WriteResult.Deferred;
+        if (result == WriteResult.Overflow)
         {
             Abort($"peer is not reading: more than {_options.MaxInternalBacklogBytes} bytes backlogged");
         }
 
         return result is WriteResult.Written or WriteResult.Queued or WriteResult.Deferred;
+    }
+
+    /// <summary>The scheduled flush of <see cref="RequestFlush"/>: one instance per link, queued without allocating.</summary>
+    private sealed class FlushWork(InternalConnection connection) : IThreadPoolWorkItem
+    {
+        public void Execute() => connection.FlushNow();
     }
 
     /// <summary>Writes <paramref name="message"/> and queues it (see <see cref="TrySend(ReadOnlySpan{byte})"/>).</summary>
@@ -247,7 +280,6 @@ internal sealed partial class InternalConnection
                         Volatile.Write(ref _lastReceived, Environment.TickCount64);
                     }
 
-                    t_dispatching = this;
                     while (FrameCodec.TryReadFrame(ref buffer, _options.MaxInternalFrameSize, out ReadOnlySequence<byte> body))
                     {
                         Dispatch(handler, body);
@@ -261,13 +293,6 @@ internal sealed partial class InternalConnection
                 }
                 finally
                 {
-                    t_dispatching = null;
-                    if (_owesFlush)
-                    {
-                        _owesFlush = false;
-                        _writer.Flush();
-                    }
-
                     handler.OnBatchEnd(this);
                     input.AdvanceTo(buffer.Start, buffer.End);
                 }

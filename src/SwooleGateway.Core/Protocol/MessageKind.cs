@@ -25,6 +25,7 @@ internal enum MessageKind : uint
     WorkerDraining = 40,   // worker -> gateway: send me no new events
     GatewayLeaving = 41,   // gateway -> worker/client: shutting down on purpose (not a crash)
     DrainAck = 42,         // gateway -> worker: no event will be routed to you after this frame
+    EventAck = 43,         // worker -> gateway: the handlers of these events have completed
 
     // Worker -> gateway commands and their replies.
     Command = 48,

@@ -84,6 +84,11 @@ internal sealed partial class ClientReader : IClientMessageSink
                 {
                     return;
                 }
+
+                if (_router.WaitForRoom(connection) is { } room)
+                {
+                    await PauseAsync(connection, room).ConfigureAwait(false);
+                }
             }
         }
         catch (Exception ex) when (ex is IOException or ConnectionResetException or ConnectionAbortedException or ObjectDisposedException or OperationCanceledException)
@@ -106,6 +111,21 @@ internal sealed partial class ClientReader : IClientMessageSink
                 {
                     await connection.TearDownAsync().ConfigureAwait(false);
                 }
+            }
+        }
+    }
+
+    /// <summary>Backpressure: reads no more from this client until its worker has room (or the client is closing).</summary>
+    private static async Task PauseAsync(ClientConnection connection, Task room)
+    {
+        while (!room.IsCompleted && !connection.IsClosing)
+        {
+            try
+            {
+                await room.WaitAsync(TimeSpan.FromMilliseconds(250)).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
             }
         }
     }

@@ -2,21 +2,31 @@ namespace SwooleGateway.Gateway.Routing;
 
 /// <summary>
 /// Where one client's events go: the <see cref="EventRouter"/>'s per-client state, kept inside the connection (no object
-/// of its own per client). Only the router reads or writes it; which lock guards which field is stated per field.
+/// of its own per client). Only the router and the <see cref="WorkerLink"/> that carries the client's events touch it;
+/// which lock guards which field is stated per field.
 /// </summary>
+/// <remarks>
+/// Invariants: every event of the client that a worker has not acknowledged is on <see cref="Worker"/>'s link, and
+/// <see cref="InFlight"/> counts them; <see cref="Held"/> holds the events that have not gone to any worker yet, in the
+/// order the client caused them, and is only ever non-empty while <see cref="Worker"/> takes no events (draining, gone,
+/// or none). So a new event either goes straight to an accepting <see cref="Worker"/> or queues behind the held ones.
+/// </remarks>
 internal struct ClientRoute
 {
-    /// <summary>The worker this client's events go to while it accepts (read and written by the client's read loop).</summary>
+    /// <summary>The worker this client's events go to. Read without a lock on the fast path; written under the router's lock.</summary>
     public WorkerLink? Worker;
 
-    /// <summary>The worker that took this client over from a draining one (under the router's hold lock).</summary>
-    public WorkerLink? HandoverTarget;
+    /// <summary>The link whose worker last got this client's session, and its version (under that link's lock).</summary>
+    public WorkerLink? SessionSentTo;
 
-    /// <summary>Session version last sent to <see cref="Worker"/>; -1 = none (the client's read loop).</summary>
-    public long SessionSentVersion;
+    public uint SessionSentVersion;
 
-    public ClientRoute()
-    {
-        SessionSentVersion = -1;
-    }
+    /// <summary>Events sent to <see cref="Worker"/> and not acknowledged yet (interlocked).</summary>
+    public int InFlight;
+
+    /// <summary>Events waiting for a worker, oldest first (under the router's lock).</summary>
+    public Queue<HeldEvent>? Held;
+
+    /// <summary>Listed among the clients that wait for any worker to connect (under the router's lock).</summary>
+    public bool WaitingForWorker;
 }

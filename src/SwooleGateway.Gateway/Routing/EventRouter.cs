@@ -7,207 +7,295 @@ using SwooleGateway.Protocol.Messages;
 namespace SwooleGateway.Gateway.Routing;
 
 /// <summary>
-/// Routing client events to workers: the pool of workers, stickiness (a client's events go to the same worker while it
-/// accepts), the handover of a draining worker's clients, and the events held while no worker is connected. Builds the
-/// event frames; a client's events always reach a worker in the order the client caused them.
+/// Routing client events to workers, at least once and in order per client: the pool of workers; stickiness (a client's
+/// events go to the same worker while it accepts); the events a worker has not acknowledged (kept by its
+/// <see cref="WorkerLink"/>) and their redelivery, in order and flagged, to the worker that takes the client over when
+/// the link dies; the handover of a draining worker's clients once it has finished their events; the events held while no
+/// worker is connected; and backpressure when a worker falls behind.
 /// </summary>
+/// <remarks>
+/// The fast path (the client's worker accepts) takes only that link's lock. Everything that moves a client from one
+/// worker to another, or holds its events, happens under this router's lock, so a client's new event never overtakes
+/// one that is held or being redelivered (see the invariants on <see cref="ClientRoute"/>). Lock order: router, then link.
+/// </remarks>
 internal sealed partial class EventRouter(GatewayOptions options, ILogger logger)
 {
+    /// <summary>How often a move to another worker is tried before the event is held (workers stopping at that moment).</summary>
+    private const int PickAttempts = 4;
+
+    [ThreadStatic]
+    private static List<ClientConnection>? t_finished;
+
     private readonly WorkerPool _workers = new();
-    private readonly Lock _hold = new();
-    private readonly Queue<(long At, byte[] Frame)> _held = new(); // events that arrived while no worker was connected; under _hold
+    private readonly Lock _gate = new();
+    private readonly Queue<ClientConnection> _waitingForWorker = new(); // under _gate
+    private int _held; // new events held (redeliveries are bounded by the links' windows instead); under _gate
     private int _noWorkerWarned;
 
     /// <summary>Workers that take events now.</summary>
     public int WorkerCount => _workers.Count;
 
+    /// <summary>Events sent to the connected workers and not acknowledged yet.</summary>
+    public int Unacknowledged => _workers.All.Sum(w => w.Unacknowledged);
+
+    /// <summary>Events waiting for a worker.</summary>
+    public int Held => Volatile.Read(ref _held);
+
     // ---- events ----
 
     /// <summary>A client was accepted: its connect event, with what its handshake told.</summary>
-    public void OnConnected(ClientConnection connection, ClientHandshake handshake)
+    public void OnConnected(ClientConnection client, ClientHandshake handshake)
     {
-        (WorkerLink? Target, WorkerLink? HoldFor) route = Route(connection);
-        SessionState? session = Volatile.Read(ref connection.Session);
-        var frame = new ClientConnectFrame(connection.Id, connection.Remote?.Address.ToString() ?? "", (uint)(connection.Remote?.Port ?? 0),
-            connection.Listener.Name, connection.Listener.Transport, handshake.Path, handshake.Headers, handshake.SubProtocol,
-            session?.Version ?? 0, Bytes(session), connection.Uid, handshake.Query);
-        connection.Route.SessionSentVersion = route.Target is null ? -1 : session?.Version ?? 0;
-        Deliver(route, connection, Frame.Write(frame));
+        SessionState? session = Volatile.Read(ref client.Session);
+        Route(client, new ClientConnectFrame(Header(client, EventFlags.None), client.Remote?.Address.ToString() ?? "", (uint)(client.Remote?.Port ?? 0),
+            client.Listener.Name, client.Listener.Transport, handshake.Path, handshake.Headers, handshake.SubProtocol, handshake.Query, client.Uid,
+            session?.Version ?? 0, Bytes(session)));
     }
 
-    /// <summary>Hot path: client frame → worker. Builds the event frame in the thread's scratch buffer; allocates nothing.</summary>
-    public void OnMessage(ClientConnection connection, in ReadOnlySequence<byte> payload, bool text)
+    /// <summary>Hot path: client frame → worker. Allocates nothing when the client's worker accepts.</summary>
+    public void OnMessage(ClientConnection client, in ReadOnlySequence<byte> payload, bool text)
     {
-        (WorkerLink? Target, WorkerLink? HoldFor) route = Route(connection);
-        SessionState? session = Volatile.Read(ref connection.Session);
-        uint version = session?.Version ?? 0;
-        ReadOnlySequence<byte>? sessionBytes = null; // nil: unchanged since the version this worker has
-        if (route.Target is null || connection.Route.SessionSentVersion != version)
+        SessionState? session = Volatile.Read(ref client.Session);
+        Route(client, new ClientMessageFrame(Header(client, text ? EventFlags.Text : EventFlags.None), session?.Version ?? 0, Bytes(session), payload));
+    }
+
+    /// <summary>A client closed: its close event, with the session, uid and groups it had.</summary>
+    public void OnClosed(ClientConnection client, string? uid, string[] groups)
+    {
+        SessionState? session = Volatile.Read(ref client.Session);
+        Route(client, new ClientCloseFrame(Header(client, EventFlags.None), session?.Version ?? 0, Bytes(session), uid, new StringList(groups)));
+    }
+
+    /// <summary>
+    /// Backpressure: when the window of unacknowledged events of this client's worker is full, a task that completes when
+    /// it has room again; the client's read loop waits for it before it reads more (the client's own TCP window then fills).
+    /// </summary>
+    public Task? WaitForRoom(ClientConnection client)
+    {
+        if (Volatile.Read(ref client.Route.Worker) is not { IsFull: true } worker)
         {
-            // A held event may reach any worker later: it carries the session in full.
-            sessionBytes = Bytes(session);
-            connection.Route.SessionSentVersion = route.Target is null ? -1 : version;
+            return null;
         }
 
-        var frame = new ClientMessageFrame(connection.Id, version, sessionBytes, payload, text ? EventFlags.Text : EventFlags.None);
-        Deliver(route, connection, Frame.Write(frame));
+        Task? room = worker.WaitForRoom(out bool newEpisode);
+        if (newEpisode)
+        {
+            GatewayMetrics.WorkerWindowsFull.Add(1);
+            Log.WindowFull(logger, worker.Connection.PeerId, worker.Unacknowledged, options.MaxUnackedEventsPerWorker, options.MaxUnackedBytesPerWorker);
+        }
+
+        if (room is not null)
+        {
+            GatewayMetrics.ReadsPaused.Add(1);
+        }
+
+        return room;
     }
 
-    /// <summary>A client closed: its close event, with the uid and groups it had.</summary>
-    public void OnClosed(ClientConnection connection, string? uid, string[] groups)
-    {
-        (WorkerLink? Target, WorkerLink? HoldFor) route = Route(connection);
-        var frame = new ClientCloseFrame(connection.Id, Bytes(Volatile.Read(ref connection.Session)), uid, new StringList(groups));
-        Deliver(route, connection, Frame.Write(frame));
-    }
+    private static EventHeader Header(ClientConnection client, EventFlags flags) => new(0, client.Id, flags);
 
     private static ReadOnlySequence<byte> Bytes(SessionState? session) =>
         session is null ? ReadOnlySequence<byte>.Empty : new ReadOnlySequence<byte>(session.Bytes);
 
     // ---- workers ----
 
-    /// <summary>A worker connected: replay the held events (dropping those older than HoldEventsFor), then let it take new ones.</summary>
+    /// <summary>A worker connected: it takes the events held while no worker was (older than HoldEventsFor are dropped), then new ones.</summary>
     public void WorkerConnected(WorkerLink link)
     {
         int replayed = 0;
         int expired = 0;
-        lock (_hold)
+        lock (_gate)
         {
-            long oldest = Environment.TickCount64 - (long)options.HoldEventsFor.TotalMilliseconds;
-            while (_held.TryDequeue(out (long At, byte[] Frame) held))
-            {
-                if (held.At < oldest)
-                {
-                    expired++;
-                    continue;
-                }
-
-                link.TrySendEvent(held.Frame);
-                replayed++;
-            }
-
             _workers.Add(link);
+            if (_waitingForWorker.Count > 0)
+            {
+                long expiredBefore = Environment.TickCount64 - (long)options.HoldEventsFor.TotalMilliseconds;
+                ClientConnection[] waiting = [.. _waitingForWorker];
+                _waitingForWorker.Clear();
+                foreach (ClientConnection client in waiting)
+                {
+                    client.Route.WaitingForWorker = false;
+                    (int sent, int dropped) = Release(client, expiredBefore);
+                    replayed += sent;
+                    expired += dropped;
+                }
+            }
         }
 
         Interlocked.Exchange(ref _noWorkerWarned, 0);
-        GatewayMetrics.EventsDropped.Add(expired);
         if (replayed + expired > 0)
         {
             Log.HeldEventsReplayed(logger, replayed, link.Connection.PeerId, expired);
         }
     }
 
-    /// <summary>A worker said it is stopping: nothing new is routed to it; its clients move on once it has finished.</summary>
+    /// <summary>A worker said it is stopping: nothing new is routed to it; each client moves on once its events there are acknowledged.</summary>
     public void WorkerDraining(WorkerLink link)
     {
-        link.MarkDraining(); // FIFO link: every event routed before the acknowledgement precedes it
-        Log.WorkerDraining(logger, link.Connection.PeerId);
+        link.MarkDraining();
+        Log.WorkerDraining(logger, link.Connection.PeerId, link.Unacknowledged);
     }
 
-    /// <summary>A worker's link closed: pass the events held behind it, in order, to the workers that take its clients over.</summary>
+    /// <summary>A worker acknowledged events: forget them; a draining worker's clients whose last event that was move on.</summary>
+    public void Acknowledge(WorkerLink link, in ULongList ranges)
+    {
+        List<ClientConnection> finished = t_finished ??= [];
+        link.Acknowledge(ranges, finished);
+        if (finished.Count == 0)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            foreach (ClientConnection client in finished)
+            {
+                if (client.Route.Worker == link && client.Route.Held is { Count: > 0 })
+                {
+                    Release(client, long.MinValue);
+                }
+            }
+        }
+
+        finished.Clear();
+    }
+
+    /// <summary>
+    /// A worker's link closed, gracefully or not: every event it did not acknowledge goes, in its client's order and
+    /// flagged as redelivered, to the worker that takes that client over, ahead of the client's events held meanwhile
+    /// (or is held, like them, until a worker connects).
+    /// </summary>
     public void WorkerDisconnected(WorkerLink link)
     {
         _workers.Remove(link);
-        lock (_hold)
+        int redelivered;
+        int clients;
+        lock (_gate)
         {
-            while (link.HeldForHandover?.TryDequeue(out (ClientConnection Connection, byte[] Frame) held) == true)
+            List<WorkerLink.Outstanding> left = link.Close();
+            redelivered = left.Count;
+            if (redelivered == 0)
             {
-                if (Successor(held.Connection) is { } successor)
-                {
-                    successor.TrySendEvent(held.Frame);
-                }
-                else if (_held.Count < options.HoldEventsWithoutWorker)
-                {
-                    _held.Enqueue((Environment.TickCount64, held.Frame));
-                }
-                else
-                {
-                    GatewayMetrics.EventsDropped.Add(1);
-                }
+                return;
             }
 
-            link.HandedOver = true;
+            var byClient = new Dictionary<ClientConnection, List<HeldEvent>>();
+            var order = new List<ClientConnection>();
+            foreach (WorkerLink.Outstanding entry in left)
+            {
+                if (!byClient.TryGetValue(entry.Client, out List<HeldEvent>? events))
+                {
+                    byClient[entry.Client] = events = [];
+                    order.Add(entry.Client);
+                }
+
+                events.Add(entry.Event.AsRedelivered());
+            }
+
+            clients = order.Count;
+            foreach (ClientConnection client in order)
+            {
+                List<HeldEvent> events = byClient[client];
+                Interlocked.Add(ref client.Route.InFlight, -events.Count);
+                if (client.Route.Held is { } earlier)
+                {
+                    events.AddRange(earlier); // held while these were out: they come after them
+                }
+
+                client.Route.Held = new Queue<HeldEvent>(events);
+                Release(client, long.MinValue);
+            }
         }
+
+        GatewayMetrics.EventsRedelivered.Add(redelivered);
+        Log.Redelivering(logger, link.Connection.PeerId, redelivered, clients);
     }
 
     // ---- routing ----
 
     /// <summary>
-    /// Where this client's next event goes: its worker while that accepts; nowhere yet (hold for handover) while its
-    /// worker is draining and still finishing earlier events; else the worker that took it over, or the next one.
-    /// Called only from the client's read loop.
+    /// Sends the event to the client's worker (fast path: that link's lock only); otherwise, under the router's lock, holds
+    /// it behind the client's waiting events, or behind its unacknowledged ones on a worker that stopped accepting, or
+    /// moves the client to another worker, or holds it until one connects.
     /// </summary>
-    private (WorkerLink? Target, WorkerLink? HoldFor) Route(ClientConnection connection)
+    private void Route<TEvent>(ClientConnection client, in TEvent evt) where TEvent : struct, IClientEvent<TEvent>
     {
-        WorkerLink? worker = connection.Route.Worker;
-        if (worker is { Accepting: true })
+        if (Volatile.Read(ref client.Route.Worker) is { } worker && worker.TrySendEvent(client, evt))
         {
-            return (worker, null);
-        }
-
-        if (worker is { IsDraining: true, HandedOver: false })
-        {
-            return (null, worker);
-        }
-
-        WorkerLink? next = connection.Route.HandoverTarget is { Accepting: true } taken ? taken : _workers.Pick();
-        connection.Route.Worker = next;
-        connection.Route.SessionSentVersion = -1;
-        return (next, null);
-    }
-
-    /// <summary>
-    /// Sends an event frame to its worker; or holds it behind a draining worker until that one has finished; or, with
-    /// no worker at all, holds it until one connects (bounded in count and age). Either way a client's events stay in order.
-    /// </summary>
-    private void Deliver((WorkerLink? Target, WorkerLink? HoldFor) route, ClientConnection connection, ReadOnlySpan<byte> frame)
-    {
-        if (route.Target is { } target)
-        {
-            target.TrySendEvent(frame);
             return;
         }
 
-        lock (_hold)
+        lock (_gate)
         {
-            if (route.HoldFor is { } draining)
+            RouteSlow(client, evt);
+        }
+    }
+
+    private void RouteSlow<TEvent>(ClientConnection client, in TEvent evt) where TEvent : struct, IClientEvent<TEvent>
+    {
+        if (client.Route.Held is { Count: > 0 })
+        {
+            Hold(client, evt); // behind the events already waiting
+            return;
+        }
+
+        if (client.Route.Worker is { } current)
+        {
+            if (current.TrySendEvent(client, evt))
             {
-                if (!draining.HandedOver)
-                {
-                    Queue<(ClientConnection, byte[])> queue = draining.HeldForHandover ??= new();
-                    if (queue.Count >= Math.Max(1, options.HoldEventsWithoutWorker))
-                    {
-                        GatewayMetrics.EventsDropped.Add(1);
-                        return;
-                    }
-
-                    queue.Enqueue((connection, frame.ToArray()));
-                    return;
-                }
-
-                if (Successor(connection) is { } successor)
-                {
-                    successor.TrySendEvent(frame);
-                    return;
-                }
-            }
-
-            // Re-check under the lock that publishes new workers: either the worker is visible now, or it will
-            // replay this frame before it takes any other event, so a client's events stay in order.
-            if (_workers.Pick() is { } late)
-            {
-                late.TrySendEvent(frame);
                 return;
             }
 
-            if (_held.Count >= options.HoldEventsWithoutWorker)
+            if (Volatile.Read(ref client.Route.InFlight) > 0)
             {
-                GatewayMetrics.EventsDropped.Add(1);
+                // Its worker stopped accepting but still has earlier events of this client: this one waits until they
+                // are acknowledged (a draining worker) or redelivered (a lost one).
+                Hold(client, evt);
                 return;
             }
+        }
 
-            _held.Enqueue((Environment.TickCount64, frame.ToArray()));
-            GatewayMetrics.EventsHeld.Add(1);
+        for (int attempt = 0; attempt < PickAttempts; attempt++)
+        {
+            if (_workers.Pick() is not { } next)
+            {
+                break;
+            }
+
+            if (next.TrySendEvent(client, evt))
+            {
+                Volatile.Write(ref client.Route.Worker, next);
+                return;
+            }
+        }
+
+        if (Hold(client, evt))
+        {
+            WaitForWorker(client);
+        }
+    }
+
+    /// <summary>Queues an event among the client's held ones (bounded by HoldEventsWithoutWorker: beyond it, dropped and counted).</summary>
+    private bool Hold<TEvent>(ClientConnection client, in TEvent evt) where TEvent : struct, IClientEvent<TEvent>
+    {
+        if (_held >= options.HoldEventsWithoutWorker)
+        {
+            GatewayMetrics.EventsDropped.Add(1);
+            return false;
+        }
+
+        (client.Route.Held ??= new Queue<HeldEvent>()).Enqueue(HeldEvent.Copy(TEvent.Kind, Frame.Write(evt), redelivered: false));
+        Volatile.Write(ref _held, _held + 1);
+        GatewayMetrics.EventsHeld.Add(1);
+        return true;
+    }
+
+    private void WaitForWorker(ClientConnection client)
+    {
+        if (!client.Route.WaitingForWorker)
+        {
+            client.Route.WaitingForWorker = true;
+            _waitingForWorker.Enqueue(client);
         }
 
         if (Interlocked.Exchange(ref _noWorkerWarned, 1) == 0)
@@ -216,26 +304,137 @@ internal sealed partial class EventRouter(GatewayOptions options, ILogger logger
         }
     }
 
-    /// <summary>The worker that takes a client over from a draining one: chosen once (under the hold lock), re-chosen if it left.</summary>
-    private WorkerLink? Successor(ClientConnection connection)
+    /// <summary>
+    /// Sends the client's held events, in order, to the worker it goes to now (its own while that accepts; another once
+    /// its earlier events are settled), dropping new events older than <paramref name="expiredBefore"/>. What cannot go
+    /// yet stays held. Under the router's lock.
+    /// </summary>
+    private (int Sent, int Expired) Release(ClientConnection client, long expiredBefore)
     {
-        if (connection.Route.HandoverTarget is not { Accepting: true })
+        Queue<HeldEvent>? held = client.Route.Held;
+        if (held is null)
         {
-            connection.Route.HandoverTarget = _workers.Pick();
+            return (0, 0);
         }
 
-        return connection.Route.HandoverTarget;
+        WorkerLink? target = null;
+        int sent = 0;
+        int sentToTarget = 0;
+        int expired = 0;
+        int attempts = 0;
+        while (held.TryPeek(out HeldEvent e))
+        {
+            if (!e.Redelivered && e.Since < expiredBefore)
+            {
+                held.Dequeue();
+                Forget(e);
+                expired++;
+                GatewayMetrics.EventsDropped.Add(1);
+                continue;
+            }
+
+            target ??= Target(client);
+            if (target is null)
+            {
+                break;
+            }
+
+            if (!Resend(target, client, e))
+            {
+                // The target stopped accepting just now. What went to it already must be settled first; otherwise try another.
+                if (sentToTarget > 0 || ++attempts >= PickAttempts)
+                {
+                    break;
+                }
+
+                target = null;
+                continue;
+            }
+
+            held.Dequeue();
+            Forget(e);
+            sent++;
+            sentToTarget++;
+        }
+
+        if (sentToTarget > 0)
+        {
+            Volatile.Write(ref client.Route.Worker, target);
+        }
+
+        if (held.Count == 0)
+        {
+            client.Route.Held = null;
+        }
+        else if (Volatile.Read(ref client.Route.InFlight) == 0 && _workers.Pick() is null)
+        {
+            WaitForWorker(client);
+        }
+
+        return (sent, expired);
+    }
+
+    /// <summary>The worker a client's held events may go to now; null while its earlier events are still out on a worker that stopped accepting.</summary>
+    private WorkerLink? Target(ClientConnection client)
+    {
+        if (client.Route.Worker is { Accepting: true } current)
+        {
+            return current;
+        }
+
+        return Volatile.Read(ref client.Route.InFlight) > 0 ? null : _workers.Pick();
+    }
+
+    private void Forget(HeldEvent e)
+    {
+        e.Release();
+        if (!e.Redelivered)
+        {
+            Volatile.Write(ref _held, _held - 1);
+        }
+    }
+
+    /// <summary>Sends a kept event frame again, on <paramref name="target"/>'s numbering; a message whose session was left out gets the current one.</summary>
+    private static bool Resend(WorkerLink target, ClientConnection client, in HeldEvent e)
+    {
+        FieldReader frame = Frame.Open(e.Body);
+        EventFlags flags = e.Redelivered ? EventFlags.Redelivered : EventFlags.None;
+        switch (e.Kind)
+        {
+            case MessageKind.ClientMessage:
+            {
+                ClientMessageFrame message = Frame.Read<ClientMessageFrame>(ref frame);
+                if (message.Session is null)
+                {
+                    SessionState? session = Volatile.Read(ref client.Session);
+                    message = message.WithSession(session?.Version ?? 0, Bytes(session));
+                }
+
+                return target.TrySendEvent(client, message, flags);
+            }
+
+            case MessageKind.ClientConnect:
+                return target.TrySendEvent(client, Frame.Read<ClientConnectFrame>(ref frame), flags);
+            default:
+                return target.TrySendEvent(client, Frame.Read<ClientCloseFrame>(ref frame), flags);
+        }
     }
 
     private static partial class Log
     {
-        [LoggerMessage(3005, LogLevel.Information, "Worker {NodeId} is draining: no new events are sent to it", EventName = "WorkerDraining")]
-        public static partial void WorkerDraining(ILogger logger, string nodeId);
+        [LoggerMessage(3005, LogLevel.Information, "Worker {NodeId} is draining: no new events are sent to it; its clients move to other workers as it finishes their {Unacknowledged} unacknowledged events", EventName = "WorkerDraining")]
+        public static partial void WorkerDraining(ILogger logger, string nodeId, int unacknowledged);
 
         [LoggerMessage(3006, LogLevel.Warning, "No worker is connected: holding client events (at most {Max}, for {Seconds} s) until one connects; beyond that they are dropped and counted", EventName = "NoWorker")]
         public static partial void NoWorker(ILogger logger, int max, double seconds);
 
         [LoggerMessage(3017, LogLevel.Information, "Replayed {Replayed} held client events to worker {NodeId} ({Expired} were older than HoldEventsFor and dropped)", EventName = "HeldEventsReplayed")]
         public static partial void HeldEventsReplayed(ILogger logger, int replayed, string nodeId, int expired);
+
+        [LoggerMessage(3019, LogLevel.Warning, "Worker {NodeId} left without acknowledging {Events} events of {Clients} clients: redelivering them, in order and flagged as redelivered, to the workers that take those clients over", EventName = "Redelivering")]
+        public static partial void Redelivering(ILogger logger, string nodeId, int events, int clients);
+
+        [LoggerMessage(3020, LogLevel.Warning, "Worker {NodeId} has {Unacknowledged} unacknowledged events (MaxUnackedEventsPerWorker {MaxEvents}, MaxUnackedBytesPerWorker {MaxBytes}): its clients' reads pause until it catches up", EventName = "WorkerWindowFull")]
+        public static partial void WindowFull(ILogger logger, string nodeId, int unacknowledged, int maxEvents, long maxBytes);
     }
 }

@@ -4,16 +4,31 @@ using SwooleGateway.Protocol.Messages;
 
 namespace SwooleGateway.Gateway.Routing;
 
-/// <summary>A worker (or an API-only client) connected to this gateway's internal port, as the router sees it.</summary>
-internal sealed class WorkerLink
+/// <summary>
+/// A worker (or an API-only client) connected to this gateway's internal port, as the router sees it: the events it was
+/// sent and has not acknowledged, numbered per link. Everything that changes that state happens under the link's own
+/// lock, in the methods below: sending an event, an acknowledgement, the worker draining, the link closing.
+/// </summary>
+internal sealed partial class WorkerLink
 {
+    private readonly Lock _gate = new();
+    private readonly Dictionary<ulong, Outstanding> _unacked = []; // under _gate
+    private readonly List<ulong> _scratch = []; // under _gate
+    private readonly int _maxEvents;
+    private readonly long _maxBytes;
+    private ulong _lastSequence; // under _gate
+    private long _unackedBytes; // under _gate
+    private int _unackedCount; // written under _gate, read without
+    private bool _accepting = true; // under _gate
     private volatile bool _draining;
-    private bool _handedOver;
+    private TaskCompletionSource? _room; // under _gate: completed when the window has room again
 
-    public WorkerLink(InternalConnection connection, bool receivesEvents)
+    public WorkerLink(InternalConnection connection, bool receivesEvents, int maxUnackedEvents, long maxUnackedBytes)
     {
         Connection = connection;
         ReceivesEvents = receivesEvents;
+        _maxEvents = Math.Max(1, maxUnackedEvents);
+        _maxBytes = Math.Max(1, maxUnackedBytes);
     }
 
     public InternalConnection Connection { get; }
@@ -24,32 +39,181 @@ internal sealed class WorkerLink
     /// <summary>True while the link is up and the worker has not said it is draining.</summary>
     public bool Accepting => !_draining && !Connection.Closing.IsCancellationRequested;
 
-    /// <summary>Said it is draining. Its clients' new events wait until <see cref="HandedOver"/> (set when its link has closed).</summary>
+    /// <summary>The worker said it is stopping: it gets nothing new, and finishes what it has.</summary>
     public bool IsDraining => _draining;
 
-    /// <summary>
-    /// Events of this worker's clients that arrived while it was draining, held until it has finished (its link
-    /// closed) so that the next worker answers them only after it: the router's, under its hold lock.
-    /// </summary>
-    public Queue<(ClientConnection Connection, byte[] Frame)>? HeldForHandover { get; set; }
+    /// <summary>Events sent and not acknowledged yet.</summary>
+    public int Unacknowledged => Volatile.Read(ref _unackedCount);
 
-    /// <summary>True once the held events were passed on; written under the router's hold lock.</summary>
-    public bool HandedOver
+    /// <summary>The window of unacknowledged events is full (MaxUnackedEventsPerWorker or MaxUnackedBytesPerWorker).</summary>
+    public bool IsFull => Volatile.Read(ref _unackedCount) >= _maxEvents || Volatile.Read(ref _unackedBytes) >= _maxBytes;
+
+    /// <summary>
+    /// Sends one client event: numbers it on this link, keeps a copy until the worker acknowledges it, and counts it in
+    /// flight for its client. A message leaves the session out when this link's worker already has that version. False
+    /// (nothing sent) when the worker takes no new events: it is draining, or its link is closing.
+    /// </summary>
+    public bool TrySendEvent<TEvent>(ClientConnection client, in TEvent evt, EventFlags flags = EventFlags.None)
+        where TEvent : struct, IClientEvent<TEvent>
     {
-        get => Volatile.Read(ref _handedOver);
-        set => Volatile.Write(ref _handedOver, value);
+        lock (_gate)
+        {
+            if (!_accepting || Connection.Closing.IsCancellationRequested)
+            {
+                return false;
+            }
+
+            bool workerHasSession = client.Route.SessionSentTo == this && client.Route.SessionSentVersion == evt.SessionVersion;
+            ulong sequence = ++_lastSequence;
+            ReadOnlySpan<byte> frame = Frame.Write(evt.ForLink(sequence, flags, workerHasSession));
+            _unacked.Add(sequence, new Outstanding(client, HeldEvent.Copy(TEvent.Kind, frame, redelivered: false)));
+            _unackedBytes += frame.Length;
+            _unackedCount++;
+            client.Route.SessionSentTo = this;
+            client.Route.SessionSentVersion = evt.SessionVersion;
+            Interlocked.Increment(ref client.Route.InFlight);
+
+            // False only when the link is closing or cut off: the copy above goes to another worker once it has closed.
+            Connection.TrySend(frame);
+            return true;
+        }
     }
 
     /// <summary>
-    /// The worker asked for no new events: answers <see cref="DrainAckFrame"/>, which follows every event already routed
-    /// to it on the FIFO link.
+    /// The worker acknowledged the events in <paramref name="ranges"/> (pairs first, last): they are forgotten. Clients of a
+    /// draining worker whose last event this was are added to <paramref name="finished"/> (they may move on now).
+    /// </summary>
+    public void Acknowledge(in ULongList ranges, List<ClientConnection> finished)
+    {
+        lock (_gate)
+        {
+            ULongList.Enumerator pairs = ranges.GetEnumerator();
+            while (pairs.MoveNext())
+            {
+                ulong first = pairs.Current;
+                pairs.MoveNext();
+                ulong last = Math.Min(pairs.Current, _lastSequence);
+                if (last < first)
+                {
+                    continue;
+                }
+
+                if (last - first >= (ulong)_unacked.Count)
+                {
+                    // A wide range (or a hostile one): walk the table instead of the numbers.
+                    _scratch.Clear();
+                    foreach (ulong sequence in _unacked.Keys)
+                    {
+                        if (sequence >= first && sequence <= last)
+                        {
+                            _scratch.Add(sequence);
+                        }
+                    }
+
+                    foreach (ulong sequence in _scratch)
+                    {
+                        Forget(sequence, finished);
+                    }
+                }
+                else
+                {
+                    for (ulong sequence = first; ; sequence++)
+                    {
+                        Forget(sequence, finished);
+                        if (sequence == last)
+                        {
+                            break;
+                        }
+                    }
+                }
+            }
+
+            if (_room is not null && _unackedCount < _maxEvents * 3 / 4 && _unackedBytes < _maxBytes * 3 / 4)
+            {
+                _room.TrySetResult();
+                _room = null;
+            }
+        }
+    }
+
+    private void Forget(ulong sequence, List<ClientConnection> finished)
+    {
+        if (!_unacked.Remove(sequence, out Outstanding entry))
+        {
+            return;
+        }
+
+        _unackedBytes -= entry.Event.Length;
+        _unackedCount--;
+        entry.Event.Release();
+        if (Interlocked.Decrement(ref entry.Client.Route.InFlight) == 0 && !_accepting)
+        {
+            finished.Add(entry.Client);
+        }
+    }
+
+    /// <summary>
+    /// The worker asked for no new events: answers <see cref="DrainAckFrame"/>, which follows every event already sent to
+    /// it on the FIFO link, so the worker knows when it has everything it will get.
     /// </summary>
     public void MarkDraining()
     {
-        _draining = true;
-        Connection.TrySend(new DrainAckFrame());
+        lock (_gate)
+        {
+            _accepting = false;
+            _draining = true;
+            Connection.TrySend(new DrainAckFrame());
+        }
     }
 
-    /// <summary>Sends one event frame to the worker (false when the link is closed or backlogged).</summary>
-    public bool TrySendEvent(ReadOnlySpan<byte> frame) => Connection.TrySend(frame);
+    /// <summary>
+    /// The link has closed: takes every event the worker did not acknowledge, oldest first, for redelivery to the workers
+    /// that take their clients over. Nothing is sent on this link any more.
+    /// </summary>
+    public List<Outstanding> Close()
+    {
+        lock (_gate)
+        {
+            _accepting = false;
+            var left = new List<Outstanding>(_unacked.Count);
+            foreach (ulong sequence in _unacked.Keys.Order())
+            {
+                left.Add(_unacked[sequence]);
+            }
+
+            _unacked.Clear();
+            _unackedBytes = 0;
+            _unackedCount = 0;
+            _room?.TrySetResult();
+            _room = null;
+            return left;
+        }
+    }
+
+    /// <summary>
+    /// Completes when the window has room again (below three quarters of its bounds) or the link closed; null when it has
+    /// room now. <paramref name="newEpisode"/> is true for the first caller of a full episode (it logs).
+    /// </summary>
+    public Task? WaitForRoom(out bool newEpisode)
+    {
+        newEpisode = false;
+        lock (_gate)
+        {
+            if (!_accepting || (_unackedCount < _maxEvents && _unackedBytes < _maxBytes))
+            {
+                return null;
+            }
+
+            if (_room is null)
+            {
+                newEpisode = true;
+                _room = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+
+            return _room.Task;
+        }
+    }
+
+    /// <summary>An event the worker has not acknowledged, and the client it belongs to.</summary>
+    internal readonly record struct Outstanding(ClientConnection Client, HeldEvent Event);
 }

@@ -6,8 +6,8 @@ using SwooleGateway.Protocol.Messages;
 namespace SwooleGateway.Gateway.Routing;
 
 /// <summary>
-/// The read loop's view of one worker link: commands go to the <see cref="CommandExecutor"/>, control frames to the
-/// <see cref="EventRouter"/>. Owns the link's <see cref="SendBatch"/>: the client messages the commands of one read
+/// The read loop's view of one worker link: commands go to the <see cref="CommandExecutor"/>, acknowledgements and
+/// control frames to the <see cref="EventRouter"/>. Owns the link's <see cref="SendBatch"/>: the client messages the commands of one read
 /// leave unflushed go out at the end of that read.
 /// </summary>
 internal sealed class WorkerLinkReader(WorkerLink link, CommandExecutor commands, EventRouter router) : IFrameHandler
@@ -20,6 +20,9 @@ internal sealed class WorkerLinkReader(WorkerLink link, CommandExecutor commands
         {
             case MessageKind.Command:
                 commands.Execute(link, _batch, ref frame);
+                return;
+            case MessageKind.EventAck:
+                router.Acknowledge(link, Frame.Read<EventAckFrame>(ref frame).Ranges);
                 return;
             case MessageKind.WorkerDraining:
                 Frame.Read<WorkerDrainingFrame>(ref frame);

@@ -9,6 +9,9 @@ internal sealed class WorkerPool
 
     public int Count => Volatile.Read(ref _workers).Length;
 
+    /// <summary>The workers now (a snapshot; never modified after it is returned).</summary>
+    public WorkerLink[] All => Volatile.Read(ref _workers);
+
     public void Add(WorkerLink link)
     {
         lock (_gate)
@@ -25,19 +28,25 @@ internal sealed class WorkerPool
         }
     }
 
-    /// <summary>Picks an accepting worker round-robin; null when none is available.</summary>
+    /// <summary>Picks an accepting worker round-robin, one whose window is not full if there is one; null when none accepts.</summary>
     public WorkerLink? Pick()
     {
         WorkerLink[] workers = Volatile.Read(ref _workers);
+        WorkerLink? full = null;
         for (int attempt = 0; attempt < workers.Length; attempt++)
         {
             WorkerLink candidate = workers[(int)(Interlocked.Increment(ref _next) % (uint)workers.Length)];
             if (candidate.Accepting)
             {
-                return candidate;
+                if (!candidate.IsFull)
+                {
+                    return candidate;
+                }
+
+                full ??= candidate;
             }
         }
 
-        return null;
+        return full;
     }
 }

@@ -43,7 +43,7 @@ internal sealed class TestCluster : IAsyncDisposable
         StartAsync<EchoHandler>(gateways, workers, gatewaySettings);
 
     public static async Task<TestCluster> StartAsync<THandler>(int gateways = 1, int workers = 1, Dictionary<string, string?>? gatewaySettings = null,
-        Action<IServiceCollection>? gatewayServices = null)
+        Action<IServiceCollection>? gatewayServices = null, Dictionary<string, string?>? workerSettings = null)
         where THandler : GatewayEventHandler
     {
         var cluster = new TestCluster();
@@ -57,7 +57,7 @@ internal sealed class TestCluster : IAsyncDisposable
 
             for (int i = 0; i < workers; i++)
             {
-                await cluster.StartWorkerAsync<THandler>();
+                await cluster.StartWorkerAsync<THandler>(settings: workerSettings);
             }
 
             await cluster.WaitConnectedAsync();
@@ -143,6 +143,9 @@ internal sealed class TestCluster : IAsyncDisposable
         await TimeoutExtensions.WaitUntil(() => client.GatewayCount >= Gateways.Count, "the GatewayClient to reach every gateway");
         return client;
     }
+
+    /// <summary>Cuts the links between the gateways and the worker named <paramref name="nodeId"/> as a crash or a network cut would (no drain); returns how many.</summary>
+    public int CutWorkerLinks(string nodeId) => Gateways.Sum(g => g.Server.AbortWorkerLinks(nodeId, "test: link cut"));
 
     /// <summary>Waits until every worker has a link to every gateway and every gateway sees every worker.</summary>
     public Task WaitConnectedAsync() => TimeoutExtensions.WaitUntil(

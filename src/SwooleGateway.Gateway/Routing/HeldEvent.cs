@@ -1,0 +1,27 @@
+using System.Buffers;
+using SwooleGateway.Protocol;
+using SwooleGateway.Transport;
+
+namespace SwooleGateway.Gateway.Routing;
+
+/// <summary>
+/// A client event kept as its encoded frame (in a pooled array): one a worker has not acknowledged yet, or one waiting
+/// for a worker. <see cref="Redelivered"/>: a worker had it and went away before acknowledging it.
+/// </summary>
+internal readonly record struct HeldEvent(MessageKind Kind, byte[] Buffer, int Length, bool Redelivered, long Since)
+{
+    /// <summary>Copies a frame (from <see cref="Frame"/>) into a pooled array.</summary>
+    public static HeldEvent Copy(MessageKind kind, ReadOnlySpan<byte> frame, bool redelivered)
+    {
+        byte[] buffer = BufferPool.Rent(frame.Length);
+        frame.CopyTo(buffer);
+        return new HeldEvent(kind, buffer, frame.Length, redelivered, Environment.TickCount64);
+    }
+
+    /// <summary>The frame's body (after its length prefix), to read it again.</summary>
+    public ReadOnlySequence<byte> Body => new(Buffer, FrameCodec.HeaderSize, Length - FrameCodec.HeaderSize);
+
+    public HeldEvent AsRedelivered() => this with { Redelivered = true, Since = Environment.TickCount64 };
+
+    public void Release() => BufferPool.Return(Buffer);
+}

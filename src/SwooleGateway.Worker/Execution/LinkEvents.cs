@@ -1,0 +1,128 @@
+using System.Buffers;
+using System.Net;
+using MessagePack;
+using SwooleGateway.Protocol;
+using SwooleGateway.Protocol.Messages;
+
+namespace SwooleGateway.Worker.Execution;
+
+/// <summary>
+/// The client events of one gateway link, as its read loop sees them: parses each event frame, keeps each client's
+/// session cache, and appends the event to its client's queue (<see cref="ClientState"/>), which the
+/// <see cref="HandlerScheduler"/> runs elsewhere. Read loop only; <see cref="Abandon"/> runs after the loop has ended.
+/// </summary>
+internal sealed class LinkEvents(IPEndPoint gateway, Acknowledger acks, HandlerScheduler scheduler)
+{
+    private static readonly MessagePackSerializerOptions s_sessionOptions =
+        MessagePackSerializerOptions.Standard.WithSecurity(MessagePackSecurity.UntrustedData);
+
+    private readonly Dictionary<ulong, ClientState> _clients = [];
+
+    /// <summary>Clients of this link the worker knows (connected, not closed).</summary>
+    public int ClientCount => _clients.Count;
+
+    public void OnEvent(ref FieldReader frame)
+    {
+        EventItem item = EventItem.Rent();
+        item.Kind = frame.Kind;
+        ClientState client;
+        switch (frame.Kind)
+        {
+            case MessageKind.ClientConnect:
+            {
+                ClientConnectFrame e = Frame.Read<ClientConnectFrame>(ref frame);
+                client = Client(e.Header.ConnectionId);
+                UpdateSession(client, e.SessionVersion, e.Session);
+                Fill(item, e.Header);
+                item.Connect = new ConnectInfo
+                {
+                    RemoteAddress = e.RemoteAddress, RemotePort = (int)e.RemotePort, Listener = e.Listener, Transport = e.Transport, Path = e.Path,
+                    Headers = e.Headers!, Query = e.Query!, SubProtocol = e.SubProtocol, Uid = e.Uid, Session = client.Session,
+                    Redelivered = (e.Header.Flags & EventFlags.Redelivered) != 0,
+                };
+                break;
+            }
+
+            case MessageKind.ClientMessage:
+            {
+                ClientMessageFrame e = Frame.Read<ClientMessageFrame>(ref frame);
+                client = Client(e.Header.ConnectionId);
+                if (e.Session is { } session)
+                {
+                    UpdateSession(client, e.SessionVersion, session);
+                }
+
+                Fill(item, e.Header);
+                item.Session = client.Session;
+                int length = (int)e.Payload.Length;
+                item.Payload = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+                item.Length = length;
+                e.Payload.CopyTo(item.Payload);
+                break;
+            }
+
+            default:
+            {
+                ClientCloseFrame e = Frame.Read<ClientCloseFrame>(ref frame);
+                client = Client(e.Header.ConnectionId);
+                _clients.Remove(e.Header.ConnectionId); // its state lives on until its queue has run
+                Fill(item, e.Header);
+                item.Close = new CloseInfo
+                {
+                    Session = DecodeSession(e.Session), Uid = e.Uid, Groups = e.Groups.ToArray(),
+                    Redelivered = (e.Header.Flags & EventFlags.Redelivered) != 0,
+                };
+                break;
+            }
+        }
+
+        client.Enqueue(item);
+    }
+
+    /// <summary>
+    /// The link closed: every client of it forgets its queued events (the gateway has not heard they were handled, so it
+    /// sends them to the worker that takes each client over) and the states go. Handlers that are running finish.
+    /// </summary>
+    public void Abandon()
+    {
+        acks.Close();
+        int dropped = 0;
+        foreach (ClientState client in _clients.Values)
+        {
+            dropped += client.Abandon();
+        }
+
+        _clients.Clear();
+        WorkerMetrics.EventsAbandoned.Add(dropped);
+    }
+
+    private static void Fill(EventItem item, EventHeader header)
+    {
+        item.Sequence = header.Sequence;
+        item.Flags = header.Flags;
+        if ((header.Flags & EventFlags.Redelivered) != 0)
+        {
+            WorkerMetrics.EventsRedelivered.Add(1);
+        }
+    }
+
+    private ClientState Client(ulong connectionId)
+    {
+        if (!_clients.TryGetValue(connectionId, out ClientState? client))
+        {
+            client = new ClientState(ClientId.Encode(gateway, connectionId), acks, scheduler);
+            _clients[connectionId] = client;
+        }
+
+        return client;
+    }
+
+    private static void UpdateSession(ClientState client, uint version, in ReadOnlySequence<byte> session)
+    {
+        client.Session = DecodeSession(session);
+        client.SessionVersion = version;
+    }
+
+    private static IReadOnlyDictionary<string, object?>? DecodeSession(in ReadOnlySequence<byte> bytes) =>
+        bytes.IsEmpty ? null : MessagePackSerializer.Deserialize<Dictionary<string, object?>>(bytes, s_sessionOptions);
+}

@@ -1,0 +1,171 @@
+using Microsoft.Extensions.Logging;
+
+namespace SwooleGateway.Worker.Execution;
+
+/// <summary>
+/// Keeps the thread pool responsive while handlers block. The pool adds threads slowly (about one every half second once
+/// its minimum is in use), so twenty handlers blocked in <c>Thread.Sleep</c> or a synchronous database call would starve
+/// the links, heartbeats, replies and every other client's handlers for seconds. This guard, on a dedicated thread of its
+/// own, looks every 25 ms: for each handler whose call has not returned for 25 ms it raises the pool's minimum by one
+/// (the pool then creates a thread at once when work waits), and when a probe work item sits unserved for 100 ms
+/// (blocking it cannot see, such as a handler blocking after an await) it raises it further; it lowers the minimum again
+/// once the blocking stops. One per process, shared by every worker in it; it never lowers the minimum below what it
+/// found. It also runs the schedulers' slow-handler warnings, which must not depend on the pool either.
+/// </summary>
+internal static partial class ThreadPoolGuard
+{
+    private const int TickMs = 25;
+    private const long BlockedAfterMs = 25;
+    private const long StarvedAfterMs = 100;
+
+    private static readonly Lock s_gate = new();
+    private static readonly List<HandlerScheduler> s_schedulers = [];
+    private static readonly Probe s_probe = new();
+    private static ManualResetEventSlim? s_stop;
+    private static ILogger? s_logger;
+    private static int s_baseMin;
+    private static int s_ioMin;
+    private static int s_current;
+    private static int s_boost;
+    private static long s_healthySince;
+
+    /// <summary>The pool's minimum worker threads as the guard set it last (for tests and diagnostics).</summary>
+    public static int CurrentMinimum => Volatile.Read(ref s_current);
+
+    public static void Register(HandlerScheduler scheduler, ILogger logger)
+    {
+        lock (s_gate)
+        {
+            s_schedulers.Add(scheduler);
+            if (s_stop is not null)
+            {
+                return;
+            }
+
+            s_logger = logger;
+            ThreadPool.GetMinThreads(out s_baseMin, out s_ioMin);
+            s_current = s_baseMin;
+            s_boost = 0;
+            var stop = new ManualResetEventSlim();
+            s_stop = stop;
+            new Thread(() => Run(stop)) { IsBackground = true, Name = "SwooleGateway thread-pool guard" }.Start();
+        }
+    }
+
+    public static void Unregister(HandlerScheduler scheduler)
+    {
+        lock (s_gate)
+        {
+            s_schedulers.Remove(scheduler);
+            if (s_schedulers.Count > 0 || s_stop is null)
+            {
+                return;
+            }
+
+            s_stop.Set();
+            s_stop = null;
+            if (s_current != s_baseMin)
+            {
+                ThreadPool.SetMinThreads(s_baseMin, s_ioMin);
+                s_current = s_baseMin;
+            }
+        }
+    }
+
+    private static void Run(ManualResetEventSlim stop)
+    {
+        long nextSlowCheck = 0;
+        while (!stop.Wait(TickMs))
+        {
+            long now = Environment.TickCount64;
+            lock (s_gate)
+            {
+                if (stop.IsSet)
+                {
+                    return;
+                }
+
+                int blocked = 0;
+                int slots = 0;
+                foreach (HandlerScheduler scheduler in s_schedulers)
+                {
+                    blocked += scheduler.CountBlocked(now, BlockedAfterMs);
+                    slots += scheduler.Slots;
+                    if (now >= nextSlowCheck)
+                    {
+                        scheduler.WarnAboutSlowHandlers(now);
+                    }
+                }
+
+                if (now >= nextSlowCheck)
+                {
+                    nextSlowCheck = now + 250;
+                }
+
+                Adjust(blocked, s_probe.Starved(now), slots, now);
+            }
+        }
+    }
+
+    private static void Adjust(int blocked, bool starved, int slots, long now)
+    {
+        if (starved)
+        {
+            s_boost = Math.Min(s_boost + Environment.ProcessorCount, slots);
+            s_healthySince = now;
+        }
+        else if (s_boost > 0 && now - s_healthySince >= 1000)
+        {
+            s_boost = Math.Max(0, s_boost - Environment.ProcessorCount);
+            s_healthySince = now;
+        }
+
+        int target = Math.Min(s_baseMin + blocked + s_boost, s_baseMin + slots + Environment.ProcessorCount);
+        if (target == s_current)
+        {
+            return;
+        }
+
+        if (s_current == s_baseMin && s_logger is not null)
+        {
+            Log.Raised(s_logger, blocked, target);
+        }
+        else if (target == s_baseMin && s_logger is not null)
+        {
+            Log.Restored(s_logger, target);
+        }
+
+        ThreadPool.SetMinThreads(target, s_ioMin);
+        Volatile.Write(ref s_current, target);
+    }
+
+    /// <summary>A work item that records when the pool ran it: one outstanding at a time; unserved for long = starved.</summary>
+    private sealed class Probe : IThreadPoolWorkItem
+    {
+        private long _queuedAt; // 0 = not queued
+
+        public bool Starved(long now)
+        {
+            long queuedAt = Volatile.Read(ref _queuedAt);
+            if (queuedAt == 0)
+            {
+                Volatile.Write(ref _queuedAt, now);
+                ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+                return false;
+            }
+
+            return now - queuedAt >= StarvedAfterMs;
+        }
+
+        public void Execute() => Volatile.Write(ref _queuedAt, 0);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(4104, LogLevel.Information, "{Blocked} handlers are blocking threads: the thread pool's minimum is raised to {Threads} so that links, replies and other clients keep running (slow handlers are logged with their client id after HandlerWarningThreshold)", EventName = "ThreadPoolRaised")]
+        public static partial void Raised(ILogger logger, int blocked, int threads);
+
+        [LoggerMessage(4105, LogLevel.Information, "Handlers no longer block threads: the thread pool's minimum is back to {Threads}", EventName = "ThreadPoolRestored")]
+        public static partial void Restored(ILogger logger, int threads);
+    }
+}
