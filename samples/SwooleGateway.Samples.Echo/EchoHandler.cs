@@ -21,9 +21,15 @@ public sealed partial class EchoHandler(ILogger<EchoHandler> logger) : GatewayEv
         return ValueTask.CompletedTask;
     }
 
-    public override async ValueTask OnMessage(string clientId, IReadOnlyDictionary<string, object?>? session, ReadOnlyMemory<byte> payload)
+    public override async ValueTask OnMessage(string clientId, IReadOnlyDictionary<string, object?>? session, ReadOnlyMemory<byte> payload, EventContext context)
     {
         ReadOnlySpan<byte> span = payload.Span;
+        if (context.Redelivered)
+        {
+            // Its first worker went away before confirming it had handled this message: it may have, so a handler
+            // whose effects must not happen twice de-duplicates here. This one simply answers again.
+            Log.Redelivered(logger, clientId);
+        }
 
         // The two hot commands never decode the payload: the bytes go back out as they came in.
         if (span.StartsWith(EchoPrefix))
@@ -46,6 +52,14 @@ public sealed partial class EchoHandler(ILogger<EchoHandler> logger) : GatewayEv
         {
             case "me":
                 await Gateway.SendToClient(clientId, "me:" + clientId);
+                break;
+            case "delay" when TrySplit(argument, out string delayMs, out string delayed) && int.TryParse(delayMs, CultureInfo.InvariantCulture, out int delay):
+                await Task.Delay(Math.Clamp(delay, 0, 60_000)); // a slow asynchronous call (a database, a web service)
+                await Gateway.SendToClient(clientId, delayed);
+                break;
+            case "block" when TrySplit(argument, out string blockMs, out string blocked) && int.TryParse(blockMs, CultureInfo.InvariantCulture, out int block):
+                Thread.Sleep(Math.Clamp(block, 0, 60_000)); // a synchronous call that blocks its thread: only this client waits
+                await Gateway.SendToClient(clientId, blocked);
                 break;
             case "uid" when argument.Length > 0:
                 await Gateway.BindUid(clientId, argument);
@@ -203,5 +217,8 @@ public sealed partial class EchoHandler(ILogger<EchoHandler> logger) : GatewayEv
 
         [LoggerMessage(9002, LogLevel.Debug, "Client {ClientId} closed (uid {Uid}, groups {Groups})")]
         public static partial void Closed(ILogger logger, string clientId, string? uid, string groups);
+
+        [LoggerMessage(9003, LogLevel.Debug, "A message of client {ClientId} came again: its first worker went away before it was acknowledged")]
+        public static partial void Redelivered(ILogger logger, string clientId);
     }
 }

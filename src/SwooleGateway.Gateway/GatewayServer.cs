@@ -241,7 +241,7 @@ internal sealed partial class GatewayServer : BackgroundService
         {
             _links.TryRemove(link, out _);
             _router.WorkerDisconnected(link);
-            Log.WorkerDisconnected(_logger, connection.PeerRole, connection.PeerId, connection.CloseReason, _router.WorkerCount);
+            Log.WorkerDisconnected(_logger, connection.PeerRole, connection.PeerId, connection.CloseReason, link.EventsSent, _router.WorkerCount);
         }
     }
 
@@ -264,8 +264,8 @@ internal sealed partial class GatewayServer : BackgroundService
         [LoggerMessage(3003, LogLevel.Information, "{Role} {NodeId} connected from {Remote} ({Workers} workers)", EventName = "WorkerConnected")]
         public static partial void WorkerConnected(ILogger logger, string role, string nodeId, string remote, int workers);
 
-        [LoggerMessage(3004, LogLevel.Information, "{Role} {NodeId} disconnected: {Reason} ({Workers} workers left)", EventName = "WorkerDisconnected")]
-        public static partial void WorkerDisconnected(ILogger logger, string role, string nodeId, string reason, int workers);
+        [LoggerMessage(3004, LogLevel.Information, "{Role} {NodeId} disconnected: {Reason} ({Events} events sent to it; {Workers} workers left)", EventName = "WorkerDisconnected")]
+        public static partial void WorkerDisconnected(ILogger logger, string role, string nodeId, string reason, ulong events, int workers);
 
         [LoggerMessage(3015, LogLevel.Information, "Listener {Name}: TLS certificate reloaded ({Subject}, {Thumbprint})", EventName = "CertificateReloaded")]
         public static partial void CertificateReloaded(ILogger logger, string name, string subject, string thumbprint);

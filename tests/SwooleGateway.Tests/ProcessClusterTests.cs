@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.RegularExpressions;
 using SwooleGateway.Tests.Infrastructure;
 
 namespace SwooleGateway.Tests;
@@ -179,6 +180,51 @@ public sealed class ProcessClusterTests
         Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(4)));
         Assert.That(killed.MissingGateways, Is.EqualTo(new[] { internal2.ToString() }));
         Assert.That(killed.PartialResult, Is.EqualTo(new List<int> { 1 }));
+    }
+
+    /// <summary>
+    /// The issue's scenario (echo, a handler that completes at once) and one whose handler awaits 2 ms per request, so the
+    /// killed worker is certainly holding events when it dies.
+    /// </summary>
+    [TestCase("echo:", false)]
+    [TestCase("delay:2:", true)]
+    public async Task Kill_9_of_one_of_two_workers_under_load_loses_no_request_and_disconnects_no_client(string request, bool certainlyHolding)
+    {
+        RoleProcess register = StartRegister("127.0.0.1:0");
+        IPEndPoint registerEndPoint = await register.WaitForEndPoint("Register listening on ");
+        RoleProcess gateway = StartGateway(registerEndPoint);
+        IPEndPoint tcp = await gateway.WaitForEndPoint("Listener tcp (tcp) on ");
+        RoleProcess doomed = StartWorker(registerEndPoint);
+        RoleProcess survivor = StartWorker(registerEndPoint);
+        await gateway.WaitForOutput("(2 workers)");
+
+        // 50 clients, 8 requests in flight each, over both workers; kill -9 one of them mid-stream, then start it again.
+        await using PipelinedEchoLoad load = await PipelinedEchoLoad.StartAsync(tcp, clients: 50, window: 8, prefix: request);
+        await TimeoutExtensions.WaitUntil(() => load.Answered > 20_000, "the load to run", TimeSpan.FromSeconds(30));
+        await doomed.CrashAsync();
+        long atKill = load.Sent;
+        await TimeoutExtensions.WaitUntil(() => gateway.Output.Split('\n').Any(l => l.Contains($"-{doomed.Pid}-", StringComparison.Ordinal) && l.Contains(" disconnected: ", StringComparison.Ordinal)),
+            "the gateway to notice that the worker died");
+        await TimeoutExtensions.WaitUntil(() => load.Answered > atKill + 20_000, "the load to go on with one worker", TimeSpan.FromSeconds(30));
+        RoleProcess restarted = StartWorker(registerEndPoint);
+        await restarted.WaitForOutput("Connected to gateway");
+        long atRestart = load.Answered;
+        await TimeoutExtensions.WaitUntil(() => load.Answered > atRestart + 20_000, "the load to go on with the restarted worker", TimeSpan.FromSeconds(30));
+        load.StopSending();
+        await load.WaitForAnswersAsync(TimeSpan.FromSeconds(30));
+
+        long redelivered = Regex.Matches(gateway.Output, @"left without acknowledging (\d+) events").Sum(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+        TestContext.Out.WriteLine($"kill -9 of one of two workers under load ({request}): sent {load.Sent}, answered {load.Answered}, answered twice {load.Repeated}, " +
+            $"redelivered by the gateway {redelivered}, clients disconnected {load.Disconnected}");
+        Assert.That(load.Disconnected, Is.Zero, "no client disconnected");
+        Assert.That(load.Answered, Is.EqualTo(load.Sent), "every request answered");
+        if (certainlyHolding)
+        {
+            Assert.That(redelivered, Is.GreaterThan(0), "the killed worker held unacknowledged events");
+        }
+
+        Assert.That(load.Repeated, Is.LessThanOrEqualTo(redelivered), "a request answered twice only because it was redelivered");
+        Assert.That(survivor.HasExited || gateway.HasExited, Is.False);
     }
 
     private static void Signal(RoleProcess process, string signal)

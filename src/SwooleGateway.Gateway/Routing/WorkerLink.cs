@@ -42,6 +42,9 @@ internal sealed partial class WorkerLink
     /// <summary>The worker said it is stopping: it gets nothing new, and finishes what it has.</summary>
     public bool IsDraining => _draining;
 
+    /// <summary>Events sent on this link so far (its last sequence number).</summary>
+    public ulong EventsSent => Volatile.Read(ref _lastSequence);
+
     /// <summary>Events sent and not acknowledged yet.</summary>
     public int Unacknowledged => Volatile.Read(ref _unackedCount);
 

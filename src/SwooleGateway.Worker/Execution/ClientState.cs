@@ -39,7 +39,7 @@ internal sealed class ClientState : IThreadPoolWorkItem
     public uint SessionVersion;
     public IReadOnlyDictionary<string, object?>? Session;
 
-    // --- the scheduler's (its lock): which slot this client holds, -1 for none ---
+    // --- which slot this client holds while active: set by the scheduler when it gives one, read by the runner ---
     public int Slot = -1;
 
     // --- written by the runner, read by the scheduler's watchdog ---
@@ -120,12 +120,16 @@ internal sealed class ClientState : IThreadPoolWorkItem
             }
 
             EventItem? item;
+            int slot = -1;
             lock (this)
             {
                 item = _head;
                 if (item is null)
                 {
+                    // Idle: from here a new event activates the client again (with another slot, perhaps before the
+                    // scheduler has this one back), so the slot to give back is the one held now.
                     _active = false;
+                    slot = Slot;
                 }
                 else
                 {
@@ -137,7 +141,7 @@ internal sealed class ClientState : IThreadPoolWorkItem
 
             if (item is null)
             {
-                _scheduler.Deactivate(this);
+                _scheduler.Deactivate(this, slot);
                 return;
             }
 

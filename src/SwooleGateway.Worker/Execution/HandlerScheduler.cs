@@ -78,14 +78,12 @@ internal sealed partial class HandlerScheduler
         ThreadPool.UnsafeQueueUserWorkItem(client, preferLocal: true);
     }
 
-    /// <summary>A client ran out of events: its slot goes to the next waiting client, if any.</summary>
-    public void Deactivate(ClientState client)
+    /// <summary>A client ran out of events: the slot it held goes to the next waiting client, if any.</summary>
+    public void Deactivate(ClientState client, int slot)
     {
         ClientState? next;
         lock (_gate)
         {
-            int slot = client.Slot;
-            client.Slot = -1;
             _running[slot] = null;
             if (_waiting.TryDequeue(out next))
             {

@@ -42,6 +42,7 @@ public sealed partial class RoleProcess : IDisposable
         info.Environment["DOTNET_ENVIRONMENT"] = "Production";
         info.Environment["Logging__Console__FormatterName"] = "simple";
         info.Environment["Logging__Console__FormatterOptions__SingleLine"] = "true";
+        info.Environment["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ";
         var process = new Process { StartInfo = info };
         var role = new RoleProcess(process);
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) role._output.Enqueue(e.Data); };
@@ -84,6 +85,17 @@ public sealed partial class RoleProcess : IDisposable
         }
 
         throw new InvalidOperationException($"no endpoint after '{prefix}' in:\n{Output}");
+    }
+
+    /// <summary>
+    /// kill -9: SIGKILL to this process now, with no search for child processes first (that search reads every process
+    /// of the machine and would stall the test's own load for a moment, letting the victim finish its work before it dies).
+    /// </summary>
+    public async Task CrashAsync()
+    {
+        _process.Kill(entireProcessTree: false);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await _process.WaitForExitAsync(timeout.Token);
     }
 
     public void Kill()
