@@ -202,6 +202,9 @@ internal sealed class GatewayDirectory : IFrameHandler
             }
         }, _stopping);
 
+    /// <summary>Adds a link made elsewhere (tests drive the API over in-memory links this way).</summary>
+    internal void Attach(GatewayLink link) => Add(link);
+
     private void Add(GatewayLink link)
     {
         lock (_gate)

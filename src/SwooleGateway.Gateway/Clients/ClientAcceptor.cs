@@ -19,11 +19,11 @@ internal sealed partial class ClientAcceptor(
     private ulong _nextConnectionId = (ulong)DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() << 16;
 
     /// <summary>
-    /// Protects and opens one connection; <paramref name="opened"/> announces it (with what its handshake told) once it is
-    /// in the tables. Null when the client was refused: the transport is closed then. A client that goes away during the
+    /// Protects and opens one connection; <paramref name="opened"/> announces it (with what its handshake told, and the uid
+    /// the authorizer bound) once it is in the tables. Null when the client was refused: the transport is closed then. A client that goes away during the
     /// handshake surfaces as the transport's exception (an ordinary disconnect), also after its transport was closed.
     /// </summary>
-    public async Task<ClientConnection?> AcceptAsync(ConnectionContext transport, ClientListener listener, Action<ClientConnection, ClientHandshake> opened)
+    public async Task<ClientConnection?> AcceptAsync(ConnectionContext transport, ClientListener listener, Action<ClientConnection, ClientHandshake, string?> opened)
     {
         string remote = transport.RemoteEndPoint?.ToString() ?? "?";
         if (store.Count >= options.MaxConnections)
@@ -95,7 +95,7 @@ internal sealed partial class ClientAcceptor(
     /// Protocol handshake and authorization, then the client joins the tables and is announced. In a method of its own so
     /// that the request (headers, query) is garbage once the client is open, not kept by the connection's long-lived loop.
     /// </summary>
-    private async Task<bool> OpenAsync(ClientConnection connection, ClientListener listener, string remote, long deadline, Action<ClientConnection, ClientHandshake> opened)
+    private async Task<bool> OpenAsync(ClientConnection connection, ClientListener listener, string remote, long deadline, Action<ClientConnection, ClientHandshake, string?> opened)
     {
         ClientHandshake? handshake;
         HandshakeDecision decision;
@@ -127,12 +127,13 @@ internal sealed partial class ClientAcceptor(
         store.Add(connection);
         try
         {
-            if (decision.Uid is { Length: > 0 } uid)
+            string? uid = decision.Uid is { Length: > 0 } bound ? bound : null;
+            if (uid is not null)
             {
                 store.BindUid(connection, uid);
             }
 
-            opened(connection, handshake);
+            opened(connection, handshake, uid);
             return true;
         }
         catch

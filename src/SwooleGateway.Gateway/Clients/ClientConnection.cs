@@ -59,12 +59,8 @@ internal sealed class ClientConnection
     /// <summary>A custom framer's per-connection instance (it frames both directions, so senders use it too).</summary>
     public Framing.IClientFramer? Framer { get; set; }
 
-    // --- tables (ClientStore, under its lock) ---
-    public string? Uid { get; set; }
-
-    public HashSet<string>? Groups { get; set; }
-
-    public bool Removed { get; set; }
+    /// <summary>The uid and groups: the <see cref="ClientStore"/>'s, under its lock; ask the store (<see cref="ClientStore.Membership"/>).</summary>
+    public StoreEntry StoreEntry;
 
     /// <summary>Environment.TickCount64 of the last bytes received (read loop writes, supervisor reads).</summary>
     public long LastReceived;

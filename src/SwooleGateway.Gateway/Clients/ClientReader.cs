@@ -18,7 +18,7 @@ internal sealed partial class ClientReader : IClientMessageSink
     private readonly ClientThrottle _throttle;
     private readonly EventRouter _router;
     private readonly ILogger _logger;
-    private readonly Action<ClientConnection, ClientHandshake> _opened;
+    private readonly Action<ClientConnection, ClientHandshake, string?> _opened;
 
     public ClientReader(ClientAcceptor acceptor, ClientStore store, ClientThrottle throttle, EventRouter router, ILogger logger)
     {

@@ -32,16 +32,16 @@ internal sealed class ClientStore
         _connections.TryRemove(connection.Id, out _);
         lock (_gate)
         {
-            connection.Removed = true;
-            string? uid = connection.Uid;
+            connection.StoreEntry.Removed = true;
+            string? uid = connection.StoreEntry.Uid;
             if (uid is not null)
             {
                 RemoveFrom(_uids, uid, connection);
-                connection.Uid = null;
+                connection.StoreEntry.Uid = null;
             }
 
             string[] groups = [];
-            if (connection.Groups is { } set)
+            if (connection.StoreEntry.Groups is { } set)
             {
                 groups = [.. set];
                 foreach (string group in set)
@@ -49,7 +49,7 @@ internal sealed class ClientStore
                     RemoveFrom(_groups, group, connection);
                 }
 
-                connection.Groups = null;
+                connection.StoreEntry.Groups = null;
             }
 
             return (uid, groups);
@@ -61,12 +61,12 @@ internal sealed class ClientStore
     {
         lock (_gate)
         {
-            if (connection.Removed)
+            if (connection.StoreEntry.Removed)
             {
                 return false;
             }
 
-            if (connection.Uid is { } old)
+            if (connection.StoreEntry.Uid is { } old)
             {
                 if (old == uid)
                 {
@@ -76,7 +76,7 @@ internal sealed class ClientStore
                 RemoveFrom(_uids, old, connection);
             }
 
-            connection.Uid = uid;
+            connection.StoreEntry.Uid = uid;
             AddTo(_uids, uid, connection);
             return true;
         }
@@ -86,10 +86,10 @@ internal sealed class ClientStore
     {
         lock (_gate)
         {
-            if (connection.Uid is { } old)
+            if (connection.StoreEntry.Uid is { } old)
             {
                 RemoveFrom(_uids, old, connection);
-                connection.Uid = null;
+                connection.StoreEntry.Uid = null;
             }
         }
     }
@@ -98,12 +98,12 @@ internal sealed class ClientStore
     {
         lock (_gate)
         {
-            if (connection.Removed)
+            if (connection.StoreEntry.Removed)
             {
                 return false;
             }
 
-            (connection.Groups ??= new HashSet<string>(StringComparer.Ordinal)).Add(group);
+            (connection.StoreEntry.Groups ??= new HashSet<string>(StringComparer.Ordinal)).Add(group);
             AddTo(_groups, group, connection);
             return true;
         }
@@ -113,12 +113,12 @@ internal sealed class ClientStore
     {
         lock (_gate)
         {
-            if (connection.Groups is { } set && set.Remove(group))
+            if (connection.StoreEntry.Groups is { } set && set.Remove(group))
             {
                 RemoveFrom(_groups, group, connection);
                 if (set.Count == 0)
                 {
-                    connection.Groups = null;
+                    connection.StoreEntry.Groups = null;
                 }
             }
         }
@@ -133,12 +133,12 @@ internal sealed class ClientStore
             {
                 foreach (ClientConnection c in members)
                 {
-                    if (c.Groups is { } set)
+                    if (c.StoreEntry.Groups is { } set)
                     {
                         set.Remove(group);
                         if (set.Count == 0)
                         {
-                            c.Groups = null;
+                            c.StoreEntry.Groups = null;
                         }
                     }
                 }
@@ -226,7 +226,7 @@ internal sealed class ClientStore
             var uids = new HashSet<string>(StringComparer.Ordinal);
             foreach (ClientConnection c in members)
             {
-                if (c.Uid is { } uid)
+                if (c.StoreEntry.Uid is { } uid)
                 {
                     uids.Add(uid);
                 }
@@ -268,7 +268,7 @@ internal sealed class ClientStore
             }
             else if (_groups.TryGetValue(group, out HashSet<ClientConnection>? members))
             {
-                uids = members.Where(c => c.Uid is not null).Select(c => c.Uid!).Distinct(StringComparer.Ordinal);
+                uids = members.Where(c => c.StoreEntry.Uid is not null).Select(c => c.StoreEntry.Uid!).Distinct(StringComparer.Ordinal);
             }
             else
             {
@@ -293,7 +293,7 @@ internal sealed class ClientStore
     {
         lock (_gate)
         {
-            return (connection.Uid, connection.Groups is { } g ? [.. g] : []);
+            return (connection.StoreEntry.Uid, connection.StoreEntry.Groups is { } g ? [.. g] : []);
         }
     }
 
@@ -315,6 +315,17 @@ internal sealed class ClientStore
             table.Remove(key); // an empty group or uid disappears
         }
     }
+}
+
+/// <summary>
+/// What the store keeps on each connection: its uid and groups. Read and written only by <see cref="ClientStore"/>, under
+/// its lock (the field lives in the connection so that a client costs no extra object).
+/// </summary>
+internal struct StoreEntry
+{
+    internal string? Uid;
+    internal HashSet<string>? Groups;
+    internal bool Removed;
 }
 
 internal delegate void ForEachAction<TState>(ClientConnection connection, ref TState state) where TState : allows ref struct;

@@ -43,12 +43,12 @@ internal sealed partial class EventRouter(GatewayOptions options, ILogger logger
 
     // ---- events ----
 
-    /// <summary>A client was accepted: its connect event, with what its handshake told.</summary>
-    public void OnConnected(ClientConnection client, ClientHandshake handshake)
+    /// <summary>A client was accepted: its connect event, with what its handshake told and the uid its authorizer bound.</summary>
+    public void OnConnected(ClientConnection client, ClientHandshake handshake, string? uid)
     {
         SessionState? session = Volatile.Read(ref client.Session);
         Route(client, new ClientConnectFrame(Header(client, EventFlags.None), client.Remote?.Address.ToString() ?? "", (uint)(client.Remote?.Port ?? 0),
-            client.Listener.Name, client.Listener.Transport, handshake.Path, handshake.Headers, handshake.SubProtocol, handshake.Query, client.Uid,
+            client.Listener.Name, client.Listener.Transport, handshake.Path, handshake.Headers, handshake.SubProtocol, handshake.Query, uid,
             session?.Version ?? 0, Bytes(session)));
     }
 
