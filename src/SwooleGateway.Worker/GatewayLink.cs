@@ -168,6 +168,10 @@ internal sealed class GatewayLink : IFrameHandler
         }
     }
 
+    void IFrameHandler.OnBatchEnd(InternalConnection connection) => _events?.EndOfRead();
+
+    void IFrameHandler.OnIdle(InternalConnection connection) => _events?.OnIdle();
+
     private interface IPendingCall
     {
         void Complete(ReplyStatus status, ref FieldReader result, IPEndPoint gateway);

@@ -28,7 +28,11 @@ public sealed class HandlerExecutionTests
         }
 
         _sockets.Clear();
-        await _cluster.DisposeAsync();
+        if (_cluster is not null)
+        {
+            await _cluster.DisposeAsync();
+            _cluster = null!;
+        }
     }
 
     private async Task Start(Dictionary<string, string?>? workerSettings = null) =>
@@ -182,5 +186,21 @@ public sealed class HandlerExecutionTests
 
         Assert.That(ProbeHandler.MaxPerClient, Is.EqualTo(1), "never two handlers of one client at once");
         Assert.That(ProbeHandler.MaxRunning, Is.InRange(2, 4), "clients ran side by side, at most MaxConcurrentHandlers at once");
+    }
+
+    [Test]
+    public void The_guard_forgets_the_threads_that_ended()
+    {
+        Worker.Execution.TurnRecord mine = Worker.Execution.HandlerThreads.Current;
+        Worker.Execution.TurnRecord? record = null;
+        var thread = new Thread(() => record = Worker.Execution.HandlerThreads.Current);
+        thread.Start();
+        Assert.That(thread.Join(TimeSpan.FromSeconds(10)), Is.True);
+        Assert.That(record, Is.Not.Null);
+
+        Worker.Execution.HandlerThreads.Prune();
+
+        Assert.That(Worker.Execution.HandlerThreads.All, Does.Not.Contain(record), "a retired thread's record is dropped");
+        Assert.That(Worker.Execution.HandlerThreads.All, Does.Contain(mine), "a live thread's stays");
     }
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
+using System.Runtime.CompilerServices;
 using MessagePack;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
@@ -24,6 +25,16 @@ internal interface IFrameHandler
     /// threw. The gateway sends the client messages the batch deferred here.
     /// </summary>
     void OnBatchEnd(InternalConnection connection)
+    {
+    }
+
+    /// <summary>
+    /// Called when the read loop has nothing to read: its next read is pending (registered), so frames that arrive now
+    /// are read on another thread while this call runs. The calling thread is the one that read the last batch, about to
+    /// go back to the thread pool: the worker runs that batch's handlers here, without a thread switch. May run at the
+    /// same time as the next <see cref="OnFrame"/>; exceptions are logged and do not close the link.
+    /// </summary>
+    void OnIdle(InternalConnection connection)
     {
     }
 }
@@ -192,19 +203,33 @@ internal sealed partial class InternalConnection
     public bool TrySend(ReadOnlySpan<byte> frame) => Write(frame, defer: false, out _);
 
     /// <summary>
-    /// Queues a fire-and-forget frame without flushing, and makes sure a flush follows soon (<see cref="RequestFlush"/>):
-    /// the frames many handlers write at about the same time (their answers) leave together, in few syscalls. Anything
-    /// that waits for a reply uses <see cref="TrySend(ReadOnlySpan{byte})"/>, which flushes at once.
+    /// Queues a fire-and-forget frame without flushing, and makes sure a flush follows soon: at the end of the calling
+    /// thread's <see cref="FlushScope"/> (a batch of handlers), or else by <see cref="RequestFlush"/>. So the frames many
+    /// handlers write at about the same time (their answers) leave together, in few syscalls. Anything that waits for a
+    /// reply uses <see cref="TrySend(ReadOnlySpan{byte})"/>, which flushes at once.
     /// </summary>
     public bool TrySendSoon(ReadOnlySpan<byte> frame)
     {
         bool queued = Write(frame, defer: true, out bool deferred);
         if (deferred)
         {
-            RequestFlush();
+            FlushSoon();
         }
 
         return queued;
+    }
+
+    /// <summary>Has this link flushed at the end of the calling thread's <see cref="FlushScope"/>, or soon on the pool when there is none.</summary>
+    public void FlushSoon()
+    {
+        if (FlushScope.Current is { } scope)
+        {
+            scope.Owe(this);
+        }
+        else
+        {
+            RequestFlush();
+        }
     }
 
     /// <summary>Writes a frame without flushing and without scheduling a flush: for <see cref="BeforeFlush"/>, whose flush follows.</summary>
@@ -243,6 +268,43 @@ internal sealed partial class InternalConnection
     }
 
     /// <summary>The scheduled flush of <see cref="RequestFlush"/>: one instance per link, queued without allocating.</summary>
+    /// <summary>
+    /// Awaits a pending read like <c>ConfigureAwait(false)</c> does, and once the continuation is registered (so the loop
+    /// resumes on another thread when data comes) gives the current thread to <see cref="IFrameHandler.OnIdle"/>.
+    /// </summary>
+    private readonly struct IdleRead(ValueTask<ReadResult> read, IFrameHandler handler, InternalConnection connection) : ICriticalNotifyCompletion
+    {
+        public IdleRead GetAwaiter() => this;
+
+        public bool IsCompleted => read.IsCompleted;
+
+        public ReadResult GetResult() => read.ConfigureAwait(false).GetAwaiter().GetResult();
+
+        public void OnCompleted(Action continuation)
+        {
+            read.ConfigureAwait(false).GetAwaiter().OnCompleted(continuation);
+            connection.Idle(handler);
+        }
+
+        public void UnsafeOnCompleted(Action continuation)
+        {
+            read.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(continuation);
+            connection.Idle(handler);
+        }
+    }
+
+    private void Idle(IFrameHandler handler)
+    {
+        try
+        {
+            handler.OnIdle(this);
+        }
+        catch (Exception ex)
+        {
+            Log.IdleFailed(_logger, PeerRole, PeerId, ex);
+        }
+    }
+
     private sealed class FlushWork(InternalConnection connection) : IThreadPoolWorkItem
     {
         public void Execute() => connection.FlushNow();
@@ -271,7 +333,8 @@ internal sealed partial class InternalConnection
         {
             while (true)
             {
-                ReadResult result = await input.ReadAsync(_closing.Token).ConfigureAwait(false);
+                ValueTask<ReadResult> read = input.ReadAsync(_closing.Token);
+                ReadResult result = read.IsCompleted ? await read.ConfigureAwait(false) : await new IdleRead(read, handler, this);
                 ReadOnlySequence<byte> buffer = result.Buffer;
                 try
                 {
@@ -465,5 +528,8 @@ internal sealed partial class InternalConnection
 
         [LoggerMessage(1005, LogLevel.Error, "Closing internal link to {Role} {NodeId}: frame handler failed", EventName = "FrameHandlerFailed")]
         public static partial void HandlerFailed(ILogger logger, string role, string nodeId, Exception exception);
+
+        [LoggerMessage(1006, LogLevel.Error, "Work done between reads of the internal link to {Role} {NodeId} failed (the link stays open)", EventName = "IdleWorkFailed")]
+        public static partial void IdleFailed(ILogger logger, string role, string nodeId, Exception exception);
     }
 }

@@ -6,7 +6,8 @@ namespace SwooleGateway.Gateway.Routing;
 
 /// <summary>
 /// A client event kept as its encoded frame (in a pooled array): one a worker has not acknowledged yet, or one waiting
-/// for a worker. <see cref="Redelivered"/>: a worker had it and went away before acknowledging it.
+/// for a worker. <see cref="Redelivered"/>: a worker had it and went away before acknowledging it. <see cref="Since"/>:
+/// when it started waiting for a worker (<see cref="Environment.TickCount64"/>; 0 while a worker has it).
 /// </summary>
 internal readonly record struct HeldEvent(MessageKind Kind, byte[] Buffer, int Length, bool Redelivered, long Since)
 {

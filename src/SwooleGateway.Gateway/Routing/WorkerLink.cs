@@ -1,6 +1,7 @@
 using SwooleGateway.Gateway.Clients;
 using SwooleGateway.Protocol;
 using SwooleGateway.Protocol.Messages;
+using SwooleGateway.Transport;
 
 namespace SwooleGateway.Gateway.Routing;
 
@@ -14,6 +15,7 @@ internal sealed partial class WorkerLink
     private readonly Lock _gate = new();
     private readonly Dictionary<ulong, Outstanding> _unacked = []; // under _gate
     private readonly List<ulong> _scratch = []; // under _gate
+    private readonly Stack<byte[]> _buffers = new(); // under _gate: copies of acknowledged events, for the next ones
     private readonly int _maxEvents;
     private readonly long _maxBytes;
     private ulong _lastSequence; // under _gate
@@ -22,6 +24,12 @@ internal sealed partial class WorkerLink
     private bool _accepting = true; // under _gate
     private volatile bool _draining;
     private TaskCompletionSource? _room; // under _gate: completed when the window has room again
+
+    /// <summary>Size of the event copies a link keeps for reuse (the shared pool's smallest class: most events fit).</summary>
+    private const int KeptBufferSize = 256;
+
+    /// <summary>How many of them it keeps (64 KiB): enough for the events in flight on a busy link.</summary>
+    private const int MaxKeptBuffers = 256;
 
     public WorkerLink(InternalConnection connection, bool receivesEvents, int maxUnackedEvents, long maxUnackedBytes)
     {
@@ -69,7 +77,9 @@ internal sealed partial class WorkerLink
             bool workerHasSession = client.Route.SessionSentTo == this && client.Route.SessionSentVersion == evt.SessionVersion;
             ulong sequence = ++_lastSequence;
             ReadOnlySpan<byte> frame = Frame.Write(evt.ForLink(sequence, flags, workerHasSession));
-            _unacked.Add(sequence, new Outstanding(client, HeldEvent.Copy(TEvent.Kind, frame, redelivered: false)));
+            byte[] copy = frame.Length <= KeptBufferSize && _buffers.TryPop(out byte[]? kept) ? kept : BufferPool.Rent(frame.Length);
+            frame.CopyTo(copy);
+            _unacked.Add(sequence, new Outstanding(client, new HeldEvent(TEvent.Kind, copy, frame.Length, Redelivered: false, Since: 0)));
             _unackedBytes += frame.Length;
             _unackedCount++;
             client.Route.SessionSentTo = this;
@@ -148,7 +158,14 @@ internal sealed partial class WorkerLink
 
         _unackedBytes -= entry.Event.Length;
         _unackedCount--;
-        entry.Event.Release();
+        if (entry.Event.Buffer.Length == KeptBufferSize && _buffers.Count < MaxKeptBuffers)
+        {
+            _buffers.Push(entry.Event.Buffer); // reused under this lock: no trip to the shared pool for most events
+        }
+        else
+        {
+            entry.Event.Release();
+        }
         if (Interlocked.Decrement(ref entry.Client.Route.InFlight) == 0 && !_accepting)
         {
             finished.Add(entry.Client);
@@ -185,6 +202,11 @@ internal sealed partial class WorkerLink
             }
 
             _unacked.Clear();
+            while (_buffers.TryPop(out byte[]? kept))
+            {
+                BufferPool.Return(kept);
+            }
+
             _unackedBytes = 0;
             _unackedCount = 0;
             _room?.TrySetResult();

@@ -43,11 +43,12 @@ internal sealed class Acknowledger
             _done[_count++] = sequence;
             if (_count > 1)
             {
-                return; // the first one since the last write asked for the flush that carries them all
+                return; // the first one since the last write arranged the flush that writes them all
             }
         }
 
-        _connection.RequestFlush();
+        // The flush that follows writes every acknowledgement collected until then (in a batch: at its end).
+        _connection.FlushSoon();
     }
 
     /// <summary>Writes everything completed so far and flushes, now (a draining worker before it closes its links).</summary>

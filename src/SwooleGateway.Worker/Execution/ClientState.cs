@@ -2,8 +2,10 @@ namespace SwooleGateway.Worker.Execution;
 
 /// <summary>
 /// A client as one worker sees it through one gateway link: its session cache, and its queue of events, which run one at
-/// a time, in order, as a thread-pool work item while the client holds one of the scheduler's slots. Never on the link's
-/// read loop: the read loop only appends to the queue.
+/// a time, in order, in turns: in the batch of the read that woke the client, or as a thread-pool work item of its own
+/// (after an await, after its turn was long, after it waited for a slot). Never on the link's read loop: the read loop
+/// only appends to the queue. A client holds one of the scheduler's slots from the start of a turn until its queue is
+/// empty, awaits included.
 /// </summary>
 internal sealed class ClientState : IThreadPoolWorkItem
 {
@@ -15,10 +17,11 @@ internal sealed class ClientState : IThreadPoolWorkItem
     // The queue, under lock(this): a list through EventItem.Next.
     private EventItem? _head;
     private EventItem? _tail;
-    private bool _active; // holds a slot or waits for one
+    private bool _active; // has events: in a batch, in a turn, or waiting for a slot
+    private bool _holdsSlot; // set by the turn that takes a slot (or the scheduler that grants one), cleared under the lock with _active
     private bool _abandoned; // its link closed: nothing more is queued; the gateway sends the rest to another worker
 
-    // The runner's (one at a time): the event whose handler is pending, and the continuation that resumes the queue.
+    // The turn's (one at a time): the event whose handler is pending, and the continuation that resumes the queue.
     private EventItem? _current;
     private ValueTask _pending;
     private Action? _resume;
@@ -32,6 +35,9 @@ internal sealed class ClientState : IThreadPoolWorkItem
 
     public string ClientId { get; }
 
+    /// <summary>The scheduler that runs this client's handlers.</summary>
+    public HandlerScheduler Scheduler => _scheduler;
+
     /// <summary>Where the acknowledgements of this client's events go (its link's).</summary>
     public Acknowledger Acks { get; }
 
@@ -39,10 +45,7 @@ internal sealed class ClientState : IThreadPoolWorkItem
     public uint SessionVersion;
     public IReadOnlyDictionary<string, object?>? Session;
 
-    // --- which slot this client holds while active: set by the scheduler when it gives one, read by the runner ---
-    public int Slot = -1;
-
-    // --- written by the runner, read by the scheduler's watchdog ---
+    // --- written by the turn, read by the guard's watchdog ---
 
     /// <summary>Environment.TickCount64 when the handler of the current event started; 0 when none runs.</summary>
     public long RunningSince;
@@ -56,16 +59,15 @@ internal sealed class ClientState : IThreadPoolWorkItem
     /// <summary>The kind of the event whose handler runs (for the slow-handler warning).</summary>
     public Protocol.MessageKind RunningKind;
 
-    /// <summary>The read loop adds an event; the client asks for a slot when it had nothing queued.</summary>
-    public void Enqueue(EventItem item)
+    /// <summary>The read loop adds an event; true when the client was idle: the caller schedules it (adds it to the read's batch).</summary>
+    public bool Enqueue(EventItem item)
     {
-        bool activate;
         lock (this)
         {
             if (_abandoned)
             {
                 item.Return();
-                return;
+                return false;
             }
 
             if (_tail is null)
@@ -78,13 +80,13 @@ internal sealed class ClientState : IThreadPoolWorkItem
             }
 
             _tail = item;
-            activate = !_active;
-            _active = true;
-        }
+            if (_active)
+            {
+                return false;
+            }
 
-        if (activate)
-        {
-            _scheduler.Activate(this);
+            _active = true;
+            return true;
         }
     }
 
@@ -108,9 +110,41 @@ internal sealed class ClientState : IThreadPoolWorkItem
         return dropped;
     }
 
-    /// <summary>A turn on the thread pool: runs queued events in order until the queue is empty or a handler awaits.</summary>
+    /// <summary>The scheduler gives this waiting client a slot; its turn comes as a work item of its own.</summary>
+    public void GrantSlot() => _holdsSlot = true;
+
+    /// <summary>A turn of its own on the thread pool (not in a batch).</summary>
     public void Execute()
     {
+        TurnRecord record = HandlerThreads.Current;
+        record.Scope.Enter();
+        try
+        {
+            RunTurn(record);
+        }
+        finally
+        {
+            record.Scope.Exit();
+        }
+    }
+
+    /// <summary>
+    /// Runs queued events in order on the calling thread until the queue is empty (the slot goes back), a handler awaits
+    /// (the queue resumes when it completes), or the turn has run <see cref="EventsPerTurn"/> events (it goes on later,
+    /// as a work item). Without a free slot, the client waits for one instead.
+    /// </summary>
+    public void RunTurn(TurnRecord record)
+    {
+        if (!_holdsSlot)
+        {
+            if (!_scheduler.TryTakeSlot(this))
+            {
+                return; // queued among the clients waiting for a slot; the scheduler starts its turn when one frees
+            }
+
+            _holdsSlot = true;
+        }
+
         for (int ran = 0; ; ran++)
         {
             if (ran == EventsPerTurn)
@@ -120,16 +154,14 @@ internal sealed class ClientState : IThreadPoolWorkItem
             }
 
             EventItem? item;
-            int slot = -1;
             lock (this)
             {
                 item = _head;
                 if (item is null)
                 {
-                    // Idle: from here a new event activates the client again (with another slot, perhaps before the
-                    // scheduler has this one back), so the slot to give back is the one held now.
+                    // Idle: from here a new event makes the client active again, and its next turn takes a slot anew.
                     _active = false;
-                    slot = Slot;
+                    _holdsSlot = false;
                 }
                 else
                 {
@@ -141,16 +173,17 @@ internal sealed class ClientState : IThreadPoolWorkItem
 
             if (item is null)
             {
-                _scheduler.Deactivate(this, slot);
+                _scheduler.Deactivated();
                 return;
             }
 
-            ValueTask pending = _scheduler.Invoke(this, item);
+            ValueTask pending = _scheduler.Invoke(this, item, record);
             if (!pending.IsCompleted)
             {
                 // Slow path: the handler awaits. The client keeps its slot; the queue resumes when the handler completes.
                 _current = item;
                 _pending = pending;
+                _scheduler.Awaiting(this, true);
                 pending.GetAwaiter().UnsafeOnCompleted(_resume ??= Resume);
                 return;
             }
@@ -165,6 +198,7 @@ internal sealed class ClientState : IThreadPoolWorkItem
         ValueTask pending = _pending;
         _current = null;
         _pending = default;
+        _scheduler.Awaiting(this, false);
         _scheduler.Complete(this, item, pending);
 
         // The rest of the queue runs on the pool, not on whatever thread completed the handler's task.

@@ -4,12 +4,12 @@ using SwooleGateway.Protocol;
 namespace SwooleGateway.Worker.Execution;
 
 /// <summary>
-/// Runs the application's handlers: a client's events one at a time, in order; different clients concurrently, each
-/// holding one of <see cref="WorkerOptions.MaxConcurrentHandlers"/> slots while it has events to run (clients beyond that
-/// wait, first come first served). Handlers run as thread-pool work items, never on a link's read loop; the work item is
-/// queued on the reading thread's own queue, so the fast path (a handler that completes without awaiting) costs no
-/// thread switch. A handler that blocks holds its slot and its thread; <see cref="ThreadPoolGuard"/> gives the pool a
-/// thread for each, so links, replies and other clients keep running.
+/// Runs the application's handlers: a client's events one at a time, in order; different clients side by side, each
+/// holding one of <see cref="WorkerOptions.MaxConcurrentHandlers"/> slots while it has events (clients beyond that wait,
+/// first come first served). The clients a read of a link wakes up run as one <see cref="Batch"/>, on the reading thread
+/// once the loop waits for its next read (never while the loop is blocked on it): the fast path (handlers that complete
+/// without awaiting) costs no thread switch. A handler that blocks holds its slot and its thread; <see cref="ThreadPoolGuard"/> moves the
+/// rest of its batch elsewhere and gives the pool a thread for it, so links, replies and other clients keep running.
 /// </summary>
 internal sealed partial class HandlerScheduler
 {
@@ -18,11 +18,12 @@ internal sealed partial class HandlerScheduler
     private readonly ILogger _logger;
     private readonly Func<string, ValueTask> _closeClient;
     private readonly Lock _gate = new();
-    private readonly ClientState?[] _running; // by slot, under _gate (the watchdog reads it without)
-    private readonly int[] _free; // under _gate
     private readonly Queue<ClientState> _waiting = new(); // under _gate
-    private int _freeCount; // under _gate
-    private int _active; // clients holding a slot or waiting for one
+    private readonly HashSet<ClientState> _awaiting = []; // under _gate: clients whose handler awaits (for the slow-handler watchdog)
+    private readonly Stack<Batch> _batches = new(); // under _gate
+    private int _available; // free slots; below zero, clients are (about to be) waiting
+    private int _handoffs; // under _gate: slots given back while a client was between finding none and queueing itself
+    private int _active; // clients with events: in a batch, in a turn, or waiting
 
     public HandlerScheduler(GatewayEventHandler handler, WorkerOptions options, ILogger logger, Func<string, ValueTask> closeClient)
     {
@@ -30,19 +31,12 @@ internal sealed partial class HandlerScheduler
         _options = options;
         _logger = logger;
         _closeClient = closeClient;
-        int slots = options.EffectiveMaxConcurrentHandlers;
-        _running = new ClientState?[slots];
-        _free = new int[slots];
-        for (int i = 0; i < slots; i++)
-        {
-            _free[i] = slots - 1 - i;
-        }
-
-        _freeCount = slots;
+        Slots = options.EffectiveMaxConcurrentHandlers;
+        _available = Slots;
     }
 
     /// <summary>How many clients may run handlers at once.</summary>
-    public int Slots => _running.Length;
+    public int Slots { get; }
 
     /// <summary>Clients whose handlers run or are queued.</summary>
     public int Active => Volatile.Read(ref _active);
@@ -59,62 +53,111 @@ internal sealed partial class HandlerScheduler
         }
     }
 
-    /// <summary>A client has events and no slot: it takes a free one and is queued on the pool, or waits for one.</summary>
-    public void Activate(ClientState client)
+    // ---- batches (the read loop's side) ----
+
+    /// <summary>A batch for the clients the next read wakes up.</summary>
+    public Batch RentBatch()
     {
-        Interlocked.Increment(ref _active);
         lock (_gate)
         {
-            if (_freeCount == 0)
+            if (_batches.TryPop(out Batch? batch))
             {
-                _waiting.Enqueue(client);
-                return;
+                return batch;
             }
-
-            TakeSlot(client, _free[--_freeCount]);
         }
 
-        // The reading thread's own queue: it runs the handler as soon as the read loop awaits again, with no thread switch.
-        ThreadPool.UnsafeQueueUserWorkItem(client, preferLocal: true);
+        return new Batch(this);
     }
 
-    /// <summary>A client ran out of events: the slot it held goes to the next waiting client, if any.</summary>
-    public void Deactivate(ClientState client, int slot)
+    /// <summary>A client became active (it had no events and got one).</summary>
+    public void Activated() => Interlocked.Increment(ref _active);
+
+    /// <summary>Runs the batch as a thread-pool work item.</summary>
+    public void Run(Batch batch) => ThreadPool.UnsafeQueueUserWorkItem(batch, preferLocal: false);
+
+    public void ReturnBatch(Batch batch)
     {
+        lock (_gate)
+        {
+            if (_batches.Count < 64)
+            {
+                _batches.Push(batch);
+            }
+        }
+    }
+
+    // ---- slots ----
+
+    /// <summary>Takes a slot for a client's turn; false when none is free (the client then waits and its turn comes later).</summary>
+    public bool TryTakeSlot(ClientState client)
+    {
+        if (Interlocked.Decrement(ref _available) >= 0)
+        {
+            return true;
+        }
+
+        lock (_gate)
+        {
+            if (_handoffs > 0)
+            {
+                _handoffs--;
+                return true;
+            }
+
+            _waiting.Enqueue(client);
+            return false;
+        }
+    }
+
+    /// <summary>A client ran out of events: its slot goes to the next waiting client, if any.</summary>
+    public void Deactivated()
+    {
+        Interlocked.Decrement(ref _active);
+        if (Interlocked.Increment(ref _available) > 0)
+        {
+            return;
+        }
+
         ClientState? next;
         lock (_gate)
         {
-            _running[slot] = null;
-            if (_waiting.TryDequeue(out next))
+            if (!_waiting.TryDequeue(out next))
             {
-                TakeSlot(next, slot);
+                _handoffs++; // the client that found no slot has not queued itself yet: it takes this one
+                return;
+            }
+        }
+
+        next.GrantSlot();
+        ThreadPool.UnsafeQueueUserWorkItem(next, preferLocal: true);
+    }
+
+    /// <summary>A client's handler started or stopped awaiting (the watchdog looks at awaiting handlers too).</summary>
+    public void Awaiting(ClientState client, bool awaiting)
+    {
+        lock (_gate)
+        {
+            if (awaiting)
+            {
+                _awaiting.Add(client);
             }
             else
             {
-                _free[_freeCount++] = slot;
+                _awaiting.Remove(client);
             }
         }
-
-        Interlocked.Decrement(ref _active);
-        if (next is not null)
-        {
-            ThreadPool.UnsafeQueueUserWorkItem(next, preferLocal: true);
-        }
     }
 
-    private void TakeSlot(ClientState client, int slot)
-    {
-        client.Slot = slot;
-        Volatile.Write(ref _running[slot], client);
-    }
+    // ---- handlers ----
 
     /// <summary>Calls the handler for one event; the returned task may be pending (the handler awaits).</summary>
-    public ValueTask Invoke(ClientState client, EventItem item)
+    public ValueTask Invoke(ClientState client, EventItem item, TurnRecord record)
     {
         long now = Environment.TickCount64;
         client.RunningKind = item.Kind;
         Volatile.Write(ref client.RunningSince, now);
         Volatile.Write(ref client.InvokingSince, now);
+        record.Client = client;
         try
         {
             return item.Kind switch
@@ -131,6 +174,7 @@ internal sealed partial class HandlerScheduler
         }
         finally
         {
+            record.Client = null;
             Volatile.Write(ref client.InvokingSince, 0);
         }
     }
@@ -175,47 +219,39 @@ internal sealed partial class HandlerScheduler
         }
     }
 
-    /// <summary>Handlers whose current call has not returned for <paramref name="thresholdMs"/> or more: each holds a thread.</summary>
-    public int CountBlocked(long now, long thresholdMs)
-    {
-        int blocked = 0;
-        foreach (ClientState? client in _running)
-        {
-            long since = client is null ? 0 : Volatile.Read(ref client.InvokingSince);
-            if (since != 0 && now - since >= thresholdMs)
-            {
-                blocked++;
-            }
-        }
+    // ---- the watchdog's side ----
 
-        return blocked;
-    }
-
-    /// <summary>Logs, once per occurrence, every handler that has been running longer than HandlerWarningThreshold.</summary>
-    public void WarnAboutSlowHandlers(long now)
+    /// <summary>Logs, once per occurrence, this scheduler's awaiting handlers running longer than HandlerWarningThreshold.</summary>
+    public void WarnAboutSlowAwaits(long now)
     {
-        long threshold = (long)_options.HandlerWarningThreshold.TotalMilliseconds;
-        if (threshold <= 0)
+        if (_options.HandlerWarningThreshold <= TimeSpan.Zero)
         {
             return;
         }
 
-        foreach (ClientState? client in _running)
+        lock (_gate)
         {
-            if (client is null)
+            foreach (ClientState client in _awaiting)
             {
-                continue;
-            }
-
-            long since = Volatile.Read(ref client.RunningSince);
-            if (since != 0 && now - since >= threshold && client.WarnedFor != since)
-            {
-                client.WarnedFor = since;
-                WorkerMetrics.SlowHandlers.Add(1);
-                Log.SlowHandler(_logger, Name(client.RunningKind), client.ClientId, (now - since) / 1000.0, _options.HandlerWarningThreshold.TotalSeconds,
-                    Volatile.Read(ref client.InvokingSince) != 0 ? "it is blocking a thread (a synchronous call)" : "it is awaiting");
+                WarnIfSlow(client, now);
             }
         }
+    }
+
+    /// <summary>Logs a handler that has been running longer than HandlerWarningThreshold, once per occurrence.</summary>
+    public void WarnIfSlow(ClientState client, long now)
+    {
+        long threshold = (long)_options.HandlerWarningThreshold.TotalMilliseconds;
+        long since = Volatile.Read(ref client.RunningSince);
+        if (threshold <= 0 || since == 0 || now - since < threshold || client.WarnedFor == since)
+        {
+            return;
+        }
+
+        client.WarnedFor = since;
+        WorkerMetrics.SlowHandlers.Add(1);
+        Log.SlowHandler(_logger, Name(client.RunningKind), client.ClientId, (now - since) / 1000.0, _options.HandlerWarningThreshold.TotalSeconds,
+            Volatile.Read(ref client.InvokingSince) != 0 ? "it is blocking a thread (a synchronous call)" : "it is awaiting");
     }
 
     private static string Name(MessageKind kind) => kind switch

@@ -8,8 +8,9 @@ namespace SwooleGateway.Worker.Execution;
 
 /// <summary>
 /// The client events of one gateway link, as its read loop sees them: parses each event frame, keeps each client's
-/// session cache, and appends the event to its client's queue (<see cref="ClientState"/>), which the
-/// <see cref="HandlerScheduler"/> runs elsewhere. Read loop only; <see cref="Abandon"/> runs after the loop has ended.
+/// session cache, appends the event to its client's queue (<see cref="ClientState"/>), and gathers the clients a read
+/// woke up into one <see cref="Batch"/> that the <see cref="HandlerScheduler"/> runs when the read ends. Read loop only;
+/// <see cref="Abandon"/> runs after the loop has ended.
 /// </summary>
 internal sealed class LinkEvents(IPEndPoint gateway, Acknowledger acks, HandlerScheduler scheduler)
 {
@@ -17,6 +18,8 @@ internal sealed class LinkEvents(IPEndPoint gateway, Acknowledger acks, HandlerS
         MessagePackSerializerOptions.Standard.WithSecurity(MessagePackSecurity.UntrustedData);
 
     private readonly Dictionary<ulong, ClientState> _clients = [];
+    private Batch? _batch; // the clients this read woke up
+    private Batch? _ready; // a read's batch waiting for the loop to go idle: interlocked (OnIdle may run beside the next read)
 
     /// <summary>Clients of this link the worker knows (connected, not closed).</summary>
     public int ClientCount => _clients.Count;
@@ -55,9 +58,8 @@ internal sealed class LinkEvents(IPEndPoint gateway, Acknowledger acks, HandlerS
                 Fill(item, e.Header);
                 item.Session = client.Session;
                 int length = (int)e.Payload.Length;
-                item.Payload = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+                e.Payload.CopyTo(item.PayloadFor(length));
                 item.Length = length;
-                e.Payload.CopyTo(item.Payload);
                 break;
             }
 
@@ -76,7 +78,40 @@ internal sealed class LinkEvents(IPEndPoint gateway, Acknowledger acks, HandlerS
             }
         }
 
-        client.Enqueue(item);
+        if (client.Enqueue(item))
+        {
+            scheduler.Activated();
+            (_batch ??= scheduler.RentBatch()).Add(client);
+        }
+    }
+
+    /// <summary>
+    /// The read's frames are all parsed: its batch is ready, and runs as soon as the loop waits for its next read
+    /// (<see cref="OnIdle"/>). A batch still ready from the read before (that read's data was followed at once by more,
+    /// so the loop never waited) goes to the thread pool instead: handlers never wait for the read loop.
+    /// </summary>
+    public void EndOfRead()
+    {
+        if (_batch is { IsEmpty: false } batch)
+        {
+            _batch = null;
+            if (Interlocked.Exchange(ref _ready, batch) is { } older)
+            {
+                scheduler.Run(older);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The read loop waits for data (its next read is registered and continues on another thread): the thread that read
+    /// the ready batch runs it now, before it goes back to the pool, which saves a thread-pool request per read.
+    /// </summary>
+    public void OnIdle()
+    {
+        if (Interlocked.Exchange(ref _ready, null) is { } batch)
+        {
+            batch.Execute();
+        }
     }
 
     /// <summary>
@@ -85,6 +120,11 @@ internal sealed class LinkEvents(IPEndPoint gateway, Acknowledger acks, HandlerS
     /// </summary>
     public void Abandon()
     {
+        if (Interlocked.Exchange(ref _ready, null) is { } ready)
+        {
+            scheduler.Run(ready); // its clients' turns find their queues dropped below, or run what they already took
+        }
+
         acks.Close();
         int dropped = 0;
         foreach (ClientState client in _clients.Values)

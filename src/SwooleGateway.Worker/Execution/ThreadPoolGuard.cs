@@ -6,11 +6,13 @@ namespace SwooleGateway.Worker.Execution;
 /// Keeps the thread pool responsive while handlers block. The pool adds threads slowly (about one every half second once
 /// its minimum is in use), so twenty handlers blocked in <c>Thread.Sleep</c> or a synchronous database call would starve
 /// the links, heartbeats, replies and every other client's handlers for seconds. This guard, on a dedicated thread of its
-/// own, looks every 25 ms: for each handler whose call has not returned for 25 ms it raises the pool's minimum by one
-/// (the pool then creates a thread at once when work waits), and when a probe work item sits unserved for 100 ms
-/// (blocking it cannot see, such as a handler blocking after an await) it raises it further; it lowers the minimum again
-/// once the blocking stops. One per process, shared by every worker in it; it never lowers the minimum below what it
-/// found. It also runs the schedulers' slow-handler warnings, which must not depend on the pool either.
+/// own, looks every 25 ms at what each handler thread is doing (<see cref="HandlerThreads"/>): a handler whose call has
+/// not returned for 25 ms is blocking its thread, so the clients after it in its batch move to work items of their own
+/// and the answers the batch has so far are flushed, and the pool's minimum is raised by one per blocked handler (below
+/// its minimum the pool creates a thread at once when work waits); when a probe work item sits unserved for 100 ms
+/// (blocking it cannot see, such as a handler blocking after an await) it raises it further. It lowers the minimum again
+/// once the blocking stops, never below what it found. One per process, shared by every worker in it. It also runs the
+/// slow-handler warnings, which must not depend on the pool either.
 /// </summary>
 internal static partial class ThreadPoolGuard
 {
@@ -46,7 +48,7 @@ internal static partial class ThreadPoolGuard
             ThreadPool.GetMinThreads(out s_baseMin, out s_ioMin);
             s_current = s_baseMin;
             s_boost = 0;
-            var stop = new ManualResetEventSlim();
+            var stop = new ManualResetEventSlim(false, spinCount: 0); // it waits a tick at a time: spinning first would only burn CPU
             s_stop = stop;
             new Thread(() => Run(stop)) { IsBackground = true, Name = "SwooleGateway thread-pool guard" }.Start();
         }
@@ -85,21 +87,47 @@ internal static partial class ThreadPoolGuard
                     return;
                 }
 
+                bool slowCheck = now >= nextSlowCheck;
                 int blocked = 0;
-                int slots = 0;
-                foreach (HandlerScheduler scheduler in s_schedulers)
+                foreach (TurnRecord record in HandlerThreads.All)
                 {
-                    blocked += scheduler.CountBlocked(now, BlockedAfterMs);
-                    slots += scheduler.Slots;
-                    if (now >= nextSlowCheck)
+                    if (record.Client is not { } client)
                     {
-                        scheduler.WarnAboutSlowHandlers(now);
+                        continue;
+                    }
+
+                    long since = Volatile.Read(ref client.InvokingSince);
+                    if (since != 0 && now - since >= BlockedAfterMs)
+                    {
+                        blocked++;
+                        if (record.Batch is { } batch)
+                        {
+                            batch.SplitRest(record.BatchGeneration); // the clients after it need not wait for it
+                        }
+
+                        record.Scope.FlushAll(); // nor the answers of those before it
+                    }
+
+                    if (slowCheck)
+                    {
+                        client.Scheduler.WarnIfSlow(client, now);
                     }
                 }
 
-                if (now >= nextSlowCheck)
+                int slots = 0;
+                foreach (HandlerScheduler scheduler in s_schedulers)
+                {
+                    slots += scheduler.Slots;
+                    if (slowCheck)
+                    {
+                        scheduler.WarnAboutSlowAwaits(now);
+                    }
+                }
+
+                if (slowCheck)
                 {
                     nextSlowCheck = now + 250;
+                    HandlerThreads.Prune();
                 }
 
                 Adjust(blocked, s_probe.Starved(now), slots, now);
