@@ -53,6 +53,8 @@ public static class Gateway
 
     public static Task<bool> IsUidOnline(string uid, CancellationToken cancellationToken = default) => Api.IsUidOnline(uid, cancellationToken);
 
+    public static Task<int> GetClientCountByUid(string uid, CancellationToken cancellationToken = default) => Api.GetClientCountByUid(uid, cancellationToken);
+
     public static Task<int> GetClientCount(CancellationToken cancellationToken = default) => Api.GetClientCount(cancellationToken);
 
     public static Task<int> GetClientCountByGroup(string group, CancellationToken cancellationToken = default) => Api.GetClientCountByGroup(group, cancellationToken);

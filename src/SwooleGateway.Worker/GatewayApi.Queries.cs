@@ -76,6 +76,16 @@ public sealed partial class GatewayApi
         return answers.Contains(true);
     }
 
+    /// <summary>
+    /// Number of connected clients bound to <paramref name="uid"/> on all gateways: how many devices or tabs a user has
+    /// open (0 when offline). Exact; one round trip to each gateway.
+    /// </summary>
+    public async Task<int> GetClientCountByUid(string uid, CancellationToken cancellationToken = default)
+    {
+        RequireKey(uid, nameof(uid));
+        return (await ScatterAsync<GetClientCountByUidCommand, CountResult, int>(new GetClientCountByUidCommand(uid), Count, cancellationToken).ConfigureAwait(false)).Sum();
+    }
+
     /// <summary>Exact number of connected clients on all gateways.</summary>
     public async Task<int> GetClientCount(CancellationToken cancellationToken = default) =>
         (await ScatterAsync<GetClientCountCommand, CountResult, int>(default, Count, cancellationToken).ConfigureAwait(false)).Sum();

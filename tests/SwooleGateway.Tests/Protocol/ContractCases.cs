@@ -215,6 +215,19 @@ public static class ContractCases
             Result = new(2),
             Expected = 2,
         };
+        yield return new ContractCase<GetClientCountByUidCommand, CountResult>
+        {
+            Arrange = g =>
+            {
+                g.Store.BindUid(g.Client(41), "alice");
+                g.Store.BindUid(g.Client(42), "alice");
+                g.Store.BindUid(g.Client(43), "bob");
+            },
+            Call = async api => await api.GetClientCountByUid("alice"),
+            Command = new("alice"),
+            Result = new(2),
+            Expected = 2,
+        };
         yield return new ContractCase<GetUidCountCommand, CountResult>
         {
             Arrange = g =>
