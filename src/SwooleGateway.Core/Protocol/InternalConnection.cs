@@ -236,6 +236,13 @@ internal sealed partial class InternalConnection
     public bool WriteDeferred(ReadOnlySpan<byte> frame) => Write(frame, defer: true, out _);
 
     /// <summary>
+    /// Writes a frame without flushing; <paramref name="owesFlush"/> is true when the caller must call
+    /// <see cref="FlushNow"/> (it wrote the first unflushed bytes; writes after it until that flush ride along). Lets a
+    /// caller write in order under its own lock and flush after releasing it.
+    /// </summary>
+    public bool WriteDeferred(ReadOnlySpan<byte> frame, out bool owesFlush) => Write(frame, defer: true, out owesFlush);
+
+    /// <summary>
     /// Makes sure a flush runs soon: on the thread pool, queued behind the work already there (the other handlers of the
     /// batch that is running), so one flush carries what they all wrote. At most one is pending at a time.
     /// </summary>
@@ -267,7 +274,6 @@ internal sealed partial class InternalConnection
         return result is WriteResult.Written or WriteResult.Queued or WriteResult.Deferred;
     }
 
-    /// <summary>The scheduled flush of <see cref="RequestFlush"/>: one instance per link, queued without allocating.</summary>
     /// <summary>
     /// Awaits a pending read like <c>ConfigureAwait(false)</c> does, and once the continuation is registered (so the loop
     /// resumes on another thread when data comes) gives the current thread to <see cref="IFrameHandler.OnIdle"/>.
@@ -305,6 +311,7 @@ internal sealed partial class InternalConnection
         }
     }
 
+    /// <summary>The scheduled flush of <see cref="RequestFlush"/>: one instance per link, queued without allocating.</summary>
     private sealed class FlushWork(InternalConnection connection) : IThreadPoolWorkItem
     {
         public void Execute() => connection.FlushNow();

@@ -67,6 +67,7 @@ internal sealed partial class WorkerLink
     public bool TrySendEvent<TEvent>(ClientConnection client, in TEvent evt, EventFlags flags = EventFlags.None)
         where TEvent : struct, IClientEvent<TEvent>
     {
+        bool owesFlush;
         lock (_gate)
         {
             if (!_accepting || Connection.Closing.IsCancellationRequested)
@@ -77,7 +78,8 @@ internal sealed partial class WorkerLink
             bool workerHasSession = client.Route.SessionSentTo == this && client.Route.SessionSentVersion == evt.SessionVersion;
             ulong sequence = ++_lastSequence;
             ReadOnlySpan<byte> frame = Frame.Write(evt.ForLink(sequence, flags, workerHasSession));
-            byte[] copy = frame.Length <= KeptBufferSize && _buffers.TryPop(out byte[]? kept) ? kept : BufferPool.Rent(frame.Length);
+            byte[] copy = frame.Length > KeptBufferSize ? BufferPool.Rent(frame.Length)
+                : _buffers.TryPop(out byte[]? kept) ? kept : BufferPool.Rent(KeptBufferSize);
             frame.CopyTo(copy);
             _unacked.Add(sequence, new Outstanding(client, new HeldEvent(TEvent.Kind, copy, frame.Length, Redelivered: false, Since: 0)));
             _unackedBytes += frame.Length;
@@ -86,10 +88,18 @@ internal sealed partial class WorkerLink
             client.Route.SessionSentVersion = evt.SessionVersion;
             Interlocked.Increment(ref client.Route.InFlight);
 
-            // False only when the link is closing or cut off: the copy above goes to another worker once it has closed.
-            Connection.TrySend(frame);
-            return true;
+            // Written under the lock, so the link carries events in sequence order and nothing after DrainAck; flushed
+            // after it, so other clients' events do not wait for the flush. False only when the link is closing or cut
+            // off: the copy above goes to another worker once it has closed.
+            Connection.WriteDeferred(frame, out owesFlush);
         }
+
+        if (owesFlush)
+        {
+            Connection.FlushNow();
+        }
+
+        return true;
     }
 
     /// <summary>
@@ -158,7 +168,9 @@ internal sealed partial class WorkerLink
 
         _unackedBytes -= entry.Event.Length;
         _unackedCount--;
-        if (entry.Event.Buffer.Length == KeptBufferSize && _buffers.Count < MaxKeptBuffers)
+        // An event of up to KeptBufferSize bytes has a buffer of at least that size. Decided by the length kept here, not
+        // by the array's: this thread need not touch the buffer the next event is copied into.
+        if (entry.Event.Length <= KeptBufferSize && _buffers.Count < MaxKeptBuffers)
         {
             _buffers.Push(entry.Event.Buffer); // reused under this lock: no trip to the shared pool for most events
         }
