@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Server CPU per operation of two builds measured at the same moment. On a shared machine the CPU cost of the same
+# build swings by 10-20 % from one minute to the next, so two builds measured one after the other (cpu-per-op.sh run
+# twice) cannot tell a 5 % difference. This script starts two triads side by side: the other tree's (a git worktree of
+# another commit, e.g. `git worktree add ../before <commit>`) on the default ports and this tree's on ports +100, runs
+# the same load against both at once (each its own load tool), and reads each triad's CPU time (utime+stime from /proc)
+# over 6 s in the middle of each 10 s run. Both see the same noise; the per-round ratio is the figure, and the median
+# of the rounds the one to quote. Also prints the gateway's share and the user-space (non-kernel) share.
+#   bash benchmarks/paired-cpu.sh <other tree> [rounds, default 12] [echo|broadcast, default echo]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OTHER=$(cd "${1:?usage: paired-cpu.sh <other tree> [rounds] [echo|broadcast]}" && pwd)
+ROUNDS=${2:-12}
+MODE=${3:-echo}
+THIS=$(pwd)
+source benchmarks/common.sh
+(cd "$OTHER" && dotnet build -c Release SwooleGateway.sln >/dev/null)
+OUT=$(mktemp -d)
+ticks() { local field=$1 t=0; shift; for p in "$@"; do t=$((t + $(awk -v f="$field" '{print f == "user" ? $14 : $14 + $15}' "/proc/$p/stat"))); done; echo "$t"; }
+start() { # tree register-port internal-port ws-port tcp-port
+  local tree=$1 registers="--SwooleGateway:Registers:0=127.0.0.1:$2"
+  dotnet "$tree/$(bin src/SwooleGateway.Register SwooleGateway.Register)" $QUIET --SwooleGateway:Register:Listen=127.0.0.1:"$2" & pids+=($!)
+  wait_port "$2"
+  dotnet "$tree/$(bin src/SwooleGateway.Gateway SwooleGateway.Gateway)" $QUIET "$registers" --SwooleGateway:Gateway:Internal=127.0.0.1:"$3" \
+    --SwooleGateway:Gateway:Listeners:0:Endpoint=127.0.0.1:"$4" --SwooleGateway:Gateway:Listeners:1:Name=tcp \
+    --SwooleGateway:Gateway:Listeners:1:Protocol=Tcp --SwooleGateway:Gateway:Listeners:1:Endpoint=127.0.0.1:"$5" & gateway=$!; pids+=($gateway)
+  dotnet "$tree/$(bin samples/SwooleGateway.Samples.Echo SwooleGateway.Samples.Echo)" $QUIET "$registers" & worker=$!; pids+=($worker)
+  wait_port "$4"
+}
+start "$OTHER" 1236 2900 7272 7273; a_gw=$gateway; a_wk=$worker
+start "$THIS" 1336 3000 7372 7373; b_gw=$gateway; b_wk=$worker
+sleep 3
+if [ "$MODE" = echo ]; then args=(echo --connections 50); else args=(broadcast --connections 1000 --window 8); fi
+echo "other: $OTHER   this: $THIS   mode: $MODE"
+for r in $(seq "$ROUNDS"); do
+  dotnet "$LOAD" "${args[@]}" --target 127.0.0.1:7272 --duration 10 --warmup 3 | tail -1 > "$OUT/a.json" & la=$!
+  dotnet "$LOAD" "${args[@]}" --target 127.0.0.1:7372 --duration 10 --warmup 3 | tail -1 > "$OUT/b.json" & lb=$!
+  sleep 4.5
+  a0=$(ticks all $a_gw $a_wk); b0=$(ticks all $b_gw $b_wk); ag0=$(ticks all $a_gw); bg0=$(ticks all $b_gw); au0=$(ticks user $a_gw $a_wk); bu0=$(ticks user $b_gw $b_wk)
+  sleep 6
+  a1=$(ticks all $a_gw $a_wk); b1=$(ticks all $b_gw $b_wk); ag1=$(ticks all $a_gw); bg1=$(ticks all $b_gw); au1=$(ticks user $a_gw $a_wk); bu1=$(ticks user $b_gw $b_wk)
+  wait "$la" "$lb"
+  python3 - "$OUT" "$r" "$a0" "$a1" "$b0" "$b1" "$ag0" "$ag1" "$bg0" "$bg1" "$au0" "$au1" "$bu0" "$bu1" <<'PY' | tee -a "$OUT/rounds"
+import json, os, sys
+out, r = sys.argv[1], sys.argv[2]
+a0, a1, b0, b1, ag0, ag1, bg0, bg1, au0, au1, bu0, bu1 = map(int, sys.argv[3:])
+t = os.sysconf('SC_CLK_TCK'); a = json.load(open(f'{out}/a.json')); b = json.load(open(f'{out}/b.json'))
+na, nb = a['PerSecond'] * 6, b['PerSecond'] * 6
+us = lambda ticks, n: ticks / t * 1e6 / n
+print(f"round {r:>2}  other {a['PerSecond']:>9,.0f}/s {us(a1 - a0, na):6.2f} us (gateway {us(ag1 - ag0, na):5.2f}, user {us(au1 - au0, na):5.2f})"
+      f"   this {b['PerSecond']:>9,.0f}/s {us(b1 - b0, nb):6.2f} us (gateway {us(bg1 - bg0, nb):5.2f}, user {us(bu1 - bu0, nb):5.2f})"
+      f"   this/other {us(b1 - b0, nb) / us(a1 - a0, na):.3f}  missing {a['Missing'] + b['Missing']}")
+PY
+done
+python3 - "$OUT/rounds" <<'PY'
+import re, statistics, sys
+rows = [l for l in open(sys.argv[1]) if l.startswith('round')]
+ratio = [float(re.search(r'this/other (\S+)', l).group(1)) for l in rows]
+nums = [list(map(float, re.findall(r'([\d.]+) us \(gateway\s+([\d.]+), user\s+([\d.]+)\)', l)[i])) for l in rows for i in (0, 1)]
+other, this = nums[0::2], nums[1::2]
+med = lambda f: statistics.median(f)
+print(f"median of {len(rows)} rounds: this/other {med(ratio):.3f} (total CPU per operation); gateway {med([b[1] / a[1] for a, b in zip(other, this)]):.3f},"
+      f" worker {med([(b[0] - b[1]) / (a[0] - a[1]) for a, b in zip(other, this)]):.3f}, user space {med([b[2] / a[2] for a, b in zip(other, this)]):.3f}")
+PY
