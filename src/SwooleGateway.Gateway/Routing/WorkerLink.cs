@@ -1,7 +1,6 @@
 using SwooleGateway.Gateway.Clients;
 using SwooleGateway.Protocol;
 using SwooleGateway.Protocol.Messages;
-using SwooleGateway.Transport;
 
 namespace SwooleGateway.Gateway.Routing;
 
@@ -13,23 +12,13 @@ namespace SwooleGateway.Gateway.Routing;
 internal sealed partial class WorkerLink
 {
     private readonly Lock _gate = new();
-    private readonly Dictionary<ulong, Outstanding> _unacked = []; // under _gate
-    private readonly List<ulong> _scratch = []; // under _gate
-    private readonly Stack<byte[]> _buffers = new(); // under _gate: copies of acknowledged events, for the next ones
+    private readonly UnackedEvents _unacked = new(); // under _gate (its counts are read without)
     private readonly int _maxEvents;
     private readonly long _maxBytes;
     private ulong _lastSequence; // under _gate
-    private long _unackedBytes; // under _gate
-    private int _unackedCount; // written under _gate, read without
     private bool _accepting = true; // under _gate
     private volatile bool _draining;
     private TaskCompletionSource? _room; // under _gate: completed when the window has room again
-
-    /// <summary>Size of the event copies a link keeps for reuse (the shared pool's smallest class: most events fit).</summary>
-    private const int KeptBufferSize = 256;
-
-    /// <summary>How many of them it keeps (64 KiB): enough for the events in flight on a busy link.</summary>
-    private const int MaxKeptBuffers = 256;
 
     public WorkerLink(InternalConnection connection, bool receivesEvents, int maxUnackedEvents, long maxUnackedBytes)
     {
@@ -54,10 +43,10 @@ internal sealed partial class WorkerLink
     public ulong EventsSent => Volatile.Read(ref _lastSequence);
 
     /// <summary>Events sent and not acknowledged yet.</summary>
-    public int Unacknowledged => Volatile.Read(ref _unackedCount);
+    public int Unacknowledged => Volatile.Read(ref _unacked.Count);
 
     /// <summary>The window of unacknowledged events is full (MaxUnackedEventsPerWorker or MaxUnackedBytesPerWorker).</summary>
-    public bool IsFull => Volatile.Read(ref _unackedCount) >= _maxEvents || Volatile.Read(ref _unackedBytes) >= _maxBytes;
+    public bool IsFull => Volatile.Read(ref _unacked.Count) >= _maxEvents || Volatile.Read(ref _unacked.Bytes) >= _maxBytes;
 
     /// <summary>
     /// Sends one client event: numbers it on this link, keeps a copy until the worker acknowledges it, and counts it in
@@ -78,12 +67,7 @@ internal sealed partial class WorkerLink
             bool workerHasSession = client.Route.SessionSentTo == this && client.Route.SessionSentVersion == evt.SessionVersion;
             ulong sequence = ++_lastSequence;
             ReadOnlySpan<byte> frame = Frame.Write(evt.ForLink(sequence, flags, workerHasSession));
-            byte[] copy = frame.Length > KeptBufferSize ? BufferPool.Rent(frame.Length)
-                : _buffers.TryPop(out byte[]? kept) ? kept : BufferPool.Rent(KeptBufferSize);
-            frame.CopyTo(copy);
-            _unacked.Add(sequence, new Outstanding(client, new HeldEvent(TEvent.Kind, copy, frame.Length, Redelivered: false, Since: 0)));
-            _unackedBytes += frame.Length;
-            _unackedCount++;
+            _unacked.Add(sequence, client, TEvent.Kind, frame);
             client.Route.SessionSentTo = this;
             client.Route.SessionSentVersion = evt.SessionVersion;
             Interlocked.Increment(ref client.Route.InFlight);
@@ -110,48 +94,22 @@ internal sealed partial class WorkerLink
     {
         lock (_gate)
         {
+            var state = new AckState(finished, !_accepting);
             ULongList.Enumerator pairs = ranges.GetEnumerator();
             while (pairs.MoveNext())
             {
                 ulong first = pairs.Current;
                 pairs.MoveNext();
-                ulong last = Math.Min(pairs.Current, _lastSequence);
-                if (last < first)
+                _unacked.RemoveRange(first, pairs.Current, ref state, static (ClientConnection client, ref AckState s) =>
                 {
-                    continue;
-                }
-
-                if (last - first >= (ulong)_unacked.Count)
-                {
-                    // A wide range (or a hostile one): walk the table instead of the numbers.
-                    _scratch.Clear();
-                    foreach (ulong sequence in _unacked.Keys)
+                    if (Interlocked.Decrement(ref client.Route.InFlight) == 0 && s.Draining)
                     {
-                        if (sequence >= first && sequence <= last)
-                        {
-                            _scratch.Add(sequence);
-                        }
+                        s.Finished.Add(client);
                     }
-
-                    foreach (ulong sequence in _scratch)
-                    {
-                        Forget(sequence, finished);
-                    }
-                }
-                else
-                {
-                    for (ulong sequence = first; ; sequence++)
-                    {
-                        Forget(sequence, finished);
-                        if (sequence == last)
-                        {
-                            break;
-                        }
-                    }
-                }
+                });
             }
 
-            if (_room is not null && _unackedCount < _maxEvents * 3 / 4 && _unackedBytes < _maxBytes * 3 / 4)
+            if (_room is not null && _unacked.Count < _maxEvents * 3 / 4 && _unacked.Bytes < _maxBytes * 3 / 4)
             {
                 _room.TrySetResult();
                 _room = null;
@@ -159,30 +117,7 @@ internal sealed partial class WorkerLink
         }
     }
 
-    private void Forget(ulong sequence, List<ClientConnection> finished)
-    {
-        if (!_unacked.Remove(sequence, out Outstanding entry))
-        {
-            return;
-        }
-
-        _unackedBytes -= entry.Event.Length;
-        _unackedCount--;
-        // An event of up to KeptBufferSize bytes has a buffer of at least that size. Decided by the length kept here, not
-        // by the array's: this thread need not touch the buffer the next event is copied into.
-        if (entry.Event.Length <= KeptBufferSize && _buffers.Count < MaxKeptBuffers)
-        {
-            _buffers.Push(entry.Event.Buffer); // reused under this lock: no trip to the shared pool for most events
-        }
-        else
-        {
-            entry.Event.Release();
-        }
-        if (Interlocked.Decrement(ref entry.Client.Route.InFlight) == 0 && !_accepting)
-        {
-            finished.Add(entry.Client);
-        }
-    }
+    private readonly record struct AckState(List<ClientConnection> Finished, bool Draining);
 
     /// <summary>
     /// The worker asked for no new events: answers <see cref="DrainAckFrame"/>, which follows every event already sent to
@@ -207,20 +142,7 @@ internal sealed partial class WorkerLink
         lock (_gate)
         {
             _accepting = false;
-            var left = new List<Outstanding>(_unacked.Count);
-            foreach (ulong sequence in _unacked.Keys.Order())
-            {
-                left.Add(_unacked[sequence]);
-            }
-
-            _unacked.Clear();
-            while (_buffers.TryPop(out byte[]? kept))
-            {
-                BufferPool.Return(kept);
-            }
-
-            _unackedBytes = 0;
-            _unackedCount = 0;
+            List<Outstanding> left = _unacked.TakeAll();
             _room?.TrySetResult();
             _room = null;
             return left;
@@ -236,7 +158,7 @@ internal sealed partial class WorkerLink
         newEpisode = false;
         lock (_gate)
         {
-            if (!_accepting || (_unackedCount < _maxEvents && _unackedBytes < _maxBytes))
+            if (!_accepting || (_unacked.Count < _maxEvents && _unacked.Bytes < _maxBytes))
             {
                 return null;
             }
