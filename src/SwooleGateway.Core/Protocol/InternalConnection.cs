@@ -76,8 +76,9 @@ internal sealed partial class InternalConnection
     public CancellationToken Closing => _closing.Token;
 
     /// <summary>
-    /// Runs on the thread pool just before a flush that <see cref="RequestFlush"/> scheduled: the owner writes what it
-    /// batched (acknowledgements) with <see cref="WriteDeferred"/>, so it leaves in the same syscall.
+    /// Runs just before every <see cref="FlushNow"/> (at the end of a <see cref="FlushScope"/>, in a flush scheduled by
+    /// <see cref="FlushSoon"/>, or called directly), on the flushing thread: the owner writes what it batched
+    /// (acknowledgements) with <see cref="WriteDeferred(ReadOnlySpan{byte})"/>, so it leaves in the same syscall.
     /// </summary>
     public Action<InternalConnection>? BeforeFlush { get; set; }
 
@@ -246,7 +247,7 @@ internal sealed partial class InternalConnection
     /// Makes sure a flush runs soon: on the thread pool, queued behind the work already there (the other handlers of the
     /// batch that is running), so one flush carries what they all wrote. At most one is pending at a time.
     /// </summary>
-    public void RequestFlush()
+    private void RequestFlush()
     {
         if (Interlocked.Exchange(ref _flushScheduled, 1) == 0)
         {

@@ -119,38 +119,32 @@ internal sealed class UnackedEvents
             ulong upTo = Math.Min(last, _oldest - 1);
             if (upTo - first < (ulong)stragglers.Count)
             {
-                for (ulong sequence = first; ; sequence++)
+                for (ulong sequence = first; sequence <= upTo; sequence++) // upTo < _oldest: no overflow
                 {
-                    if (Remove(sequence) is { } client)
-                    {
-                        forgotten(client, ref state);
-                    }
-
-                    if (sequence == upTo)
-                    {
-                        break;
-                    }
+                    Forget(sequence, ref state, forgotten);
                 }
             }
             else
             {
                 foreach (ulong sequence in stragglers.Keys.Where(s => s >= first && s <= upTo).ToList())
                 {
-                    if (Remove(sequence) is { } client)
-                    {
-                        forgotten(client, ref state);
-                    }
+                    Forget(sequence, ref state, forgotten);
                 }
             }
         }
 
         // The ring part: at most the ring's size, since everything kept in it lies between _oldest and _newest.
-        for (ulong sequence = Math.Max(first, _oldest); sequence <= last; sequence++)
+        for (ulong sequence = Math.Max(first, _oldest); sequence <= last; sequence++) // last <= _newest: no overflow
         {
-            if (Remove(sequence) is { } client)
-            {
-                forgotten(client, ref state);
-            }
+            Forget(sequence, ref state, forgotten);
+        }
+    }
+
+    private void Forget<TState>(ulong sequence, ref TState state, ForgottenAction<TState> forgotten) where TState : allows ref struct
+    {
+        if (Remove(sequence) is { } client)
+        {
+            forgotten(client, ref state);
         }
     }
 
