@@ -3,7 +3,11 @@ using System.Text;
 
 namespace SwooleGateway.LoadTest;
 
-/// <summary>Closed loop: each connection sends "echo:..." and waits for it before sending the next.</summary>
+/// <summary>
+/// Closed loop: each connection sends "echo:..." and waits for it before sending the next. With <c>--rate</c>, each
+/// connection also waits for its next slot of an even schedule (its share of the rate, offset from the others), so
+/// the servers see a steady rate below what they could do.
+/// </summary>
 public static class EchoLoad
 {
     public static async Task<LoadResult> RunAsync(LoadOptions options, CancellationToken cancellationToken)
@@ -18,11 +22,25 @@ public static class EchoLoad
         long measureFrom = start + (long)(options.Warmup.TotalSeconds * Stopwatch.Frequency);
         long measureTo = measureFrom + (long)(options.Duration.TotalSeconds * Stopwatch.Frequency);
 
-        Task[] loops = connections.Select(async connection =>
+        // Paced: connection i sends at start + (i + k * connections) / rate, for k = 0, 1, ... (never two in flight).
+        long interval = options.Rate > 0 ? (long)(Stopwatch.Frequency * options.Connections / options.Rate) : 0;
+        Task[] loops = connections.Select(async (connection, index) =>
         {
             byte[] buffer = new byte[payload.Length + 1024];
+            long next = start + (interval > 0 ? interval * index / options.Connections : 0);
             while (!cancellationToken.IsCancellationRequested && Interlocked.Increment(ref sent) <= options.MaxMessages)
             {
+                if (interval > 0)
+                {
+                    long wait = next - Stopwatch.GetTimestamp();
+                    if (wait > 0)
+                    {
+                        await Task.Delay(TimeSpan.FromSeconds((double)wait / Stopwatch.Frequency), cancellationToken);
+                    }
+
+                    next += interval;
+                }
+
                 long t0 = Stopwatch.GetTimestamp();
                 if (t0 >= measureTo)
                 {

@@ -15,6 +15,9 @@ public sealed class LoadOptions
           --duration S           seconds of measurement (default 10)
           --warmup S             seconds before measuring (default 2)
           --max-messages N       stop after this many messages (default 100000000)
+          --rate N               echo: round trips per second in total, paced over the connections (default: as fast as
+                                 they go). Two builds compared at the same rate do the same work: CPU per operation then
+                                 compares their efficiency, not how much of a shared machine each got
           --stalled N            broadcast: extra clients that connect and never read (default 0)
           --pids P1,P2           idle: server processes whose RSS is measured (default: none)
           --hold S               idle: seconds to hold the connections after connecting (default 5)
@@ -41,6 +44,9 @@ public sealed class LoadOptions
     public long MaxMessages { get; private set; } = 100_000_000;
 
     public bool AllowRemote { get; private set; }
+
+    /// <summary>Echo: target round trips per second over all connections; 0 = closed loop, as fast as they go.</summary>
+    public double Rate { get; private set; }
 
     public int Stalled { get; private set; }
 
@@ -71,6 +77,7 @@ public sealed class LoadOptions
                 case "--warmup": o.Warmup = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)); break;
                 case "--max-messages": o.MaxMessages = long.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--allow-remote": o.AllowRemote = true; break;
+                case "--rate": o.Rate = double.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--stalled": o.Stalled = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--pids": o.Pids = [.. Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => int.Parse(p, CultureInfo.InvariantCulture))]; break;
                 case "--hold": o.Hold = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)); break;
