@@ -18,8 +18,11 @@ public sealed class GatewayClient : IHostedService, IAsyncDisposable
     public const string Role = "client";
 
     private readonly GatewayDirectory _directory;
-    private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationTokenSource _stopping = new(); // never disposed (it has no timer): StopAsync may come after DisposeAsync
+    private readonly SocketTransport? _ownedSockets; // created by the standalone constructor, released by DisposeAsync
+    private readonly Lock _gate = new();
     private Task? _running;
+    private bool _disposed;
 
     public GatewayClient(IOptions<SwooleGatewayOptions> options, IOptions<WorkerOptions> clientOptions, SocketTransport sockets, ILogger<GatewayClient>? logger = null)
     {
@@ -31,9 +34,15 @@ public sealed class GatewayClient : IHostedService, IAsyncDisposable
 
     /// <summary>Creates a client from plain options (no host): registers, secret and timeouts.</summary>
     public GatewayClient(SwooleGatewayOptions options, WorkerOptions? clientOptions = null, ILoggerFactory? loggerFactory = null)
-        : this(Microsoft.Extensions.Options.Options.Create(options), Microsoft.Extensions.Options.Options.Create(clientOptions ?? new WorkerOptions()),
-            new SocketTransport(loggerFactory), loggerFactory?.CreateLogger<GatewayClient>())
+        : this(options, clientOptions, loggerFactory, new SocketTransport(loggerFactory))
     {
+    }
+
+    private GatewayClient(SwooleGatewayOptions options, WorkerOptions? clientOptions, ILoggerFactory? loggerFactory, SocketTransport sockets)
+        : this(Microsoft.Extensions.Options.Options.Create(options), Microsoft.Extensions.Options.Options.Create(clientOptions ?? new WorkerOptions()),
+            sockets, loggerFactory?.CreateLogger<GatewayClient>())
+    {
+        _ownedSockets = sockets;
     }
 
     /// <summary>The Gateway API: the same operations a worker's handler has.</summary>
@@ -49,23 +58,50 @@ public sealed class GatewayClient : IHostedService, IAsyncDisposable
         remove => _directory.LinksChanged -= value;
     }
 
+    /// <summary>Connects to the registers and the gateways they list (in the background; returns at once).</summary>
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _running ??= Task.Run(() => _directory.RunAsync(_stopping.Token), CancellationToken.None);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _running ??= Task.Run(() => _directory.RunAsync(_stopping.Token), CancellationToken.None);
+        }
+
         return Task.CompletedTask;
     }
 
+    /// <summary>
+    /// Closes the links and waits for them to close (bounded by <paramref name="cancellationToken"/>). Any number of
+    /// calls, before or after <see cref="DisposeAsync"/>: a host stops its hosted services and then disposes them.
+    /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        if (_running is not null)
+        Task? running;
+        lock (_gate)
         {
-            await _running.WaitAsync(cancellationToken).ConfigureAwait(false);
+            running = _running;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (running is not null)
+        {
+            await running.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
+    /// <summary>Stops (waiting up to 10 s for the links to close) and releases what the client owns. Quiet when called again.</summary>
     public async ValueTask DisposeAsync()
     {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+        }
+
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         try
         {
@@ -75,6 +111,6 @@ public sealed class GatewayClient : IHostedService, IAsyncDisposable
         {
         }
 
-        _stopping.Dispose();
+        _ownedSockets?.Dispose();
     }
 }

@@ -23,7 +23,9 @@ public sealed partial class WorkerService : BackgroundService
     private readonly WorkerOptions _workerOptions;
     private readonly HandlerScheduler _scheduler;
     private readonly GatewayDirectory _directory;
-    private readonly CancellationTokenSource _links = new();
+    private readonly CancellationTokenSource _links = new(); // never disposed (it has no timer): StopAsync may come after Dispose
+    private readonly Lock _stopGate = new();
+    private Task? _stop; // the one graceful stop: later StopAsync calls wait for it
 
     public WorkerService(GatewayEventHandler handler, IOptions<SwooleGatewayOptions> options, IOptions<WorkerOptions> workerOptions, SocketTransport sockets, ILogger<WorkerService> logger)
     {
@@ -79,8 +81,24 @@ public sealed partial class WorkerService : BackgroundService
         }
     }
 
-    public override async Task StopAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Leaves gracefully (see the class summary). Any number of calls, in any order with <see cref="Dispose"/>: the first
+    /// one stops the worker, later ones wait for it (bounded by their own token).
+    /// </summary>
+    public override Task StopAsync(CancellationToken cancellationToken)
     {
+        Task stop;
+        lock (_stopGate)
+        {
+            stop = _stop ??= StopOnceAsync(cancellationToken);
+        }
+
+        return stop.IsCompleted ? stop : stop.WaitAsync(cancellationToken);
+    }
+
+    private async Task StopOnceAsync(CancellationToken cancellationToken)
+    {
+        await Task.Yield(); // the first caller gets the task back before the stop runs (it is published under the lock)
         // Graceful leave, so that a reload loses no event and nothing is handled twice: (1) ask every gateway to route
         // nothing new here and wait for its acknowledgement (events routed before it arrive before it); (2) handle every
         // event received; (3) send the last acknowledgements; (4) only then close. Bounded by DrainTimeout: what is not
@@ -127,9 +145,10 @@ public sealed partial class WorkerService : BackgroundService
         Log.Stopped(_logger, NodeId);
     }
 
+    /// <summary>Closes the links if no stop did (a host disposed without being stopped); quiet when called again.</summary>
     public override void Dispose()
     {
-        _links.Dispose();
+        _links.Cancel();
         base.Dispose();
     }
 

@@ -227,6 +227,36 @@ public sealed class ProcessClusterTests
         Assert.That(survivor.HasExited || gateway.HasExited, Is.False);
     }
 
+    /// <summary>
+    /// Each stock process, and an ASP.NET Core app that uses <c>AddSwooleGatewayClient()</c> (the Push sample, which crashed
+    /// with an ObjectDisposedException here before), stopped the way service managers stop it (SIGTERM), exits with code 0
+    /// and prints no exception.
+    /// </summary>
+    [Test]
+    public async Task Every_role_exits_with_code_0_on_SIGTERM()
+    {
+        RoleProcess register = StartRegister("127.0.0.1:0");
+        IPEndPoint registerEndPoint = await register.WaitForEndPoint("Register listening on ");
+        RoleProcess gateway = StartGateway(registerEndPoint);
+        IPEndPoint tcp = await gateway.WaitForEndPoint("Listener tcp (tcp) on ");
+        RoleProcess worker = StartWorker(registerEndPoint);
+        await gateway.WaitForOutput("(1 workers)");
+        using (TcpTestClient client = await TcpTestClient.ConnectAsync(tcp))
+        {
+            await client.SendAsync("echo:before the stop");
+            Assert.That(await client.ReceiveAsync(), Is.EqualTo("echo:before the stop"));
+        }
+
+        RoleProcess push = Start("SwooleGateway.Samples.Push", $"--SwooleGateway:Registers:0={registerEndPoint}", "--urls=http://127.0.0.1:0");
+        await push.WaitForOutput("Connected to gateway");
+        foreach (RoleProcess process in new[] { push, worker, gateway, register })
+        {
+            int exitCode = await process.TerminateAsync(TimeSpan.FromSeconds(30));
+            Assert.That(exitCode, Is.Zero, $"{process.Name} exit code on SIGTERM; its output:\n{process.Output}");
+            Assert.That(process.Output, Does.Not.Contain("Unhandled exception").And.Not.Contain("stderr: "), $"{process.Name} printed an error on SIGTERM");
+        }
+    }
+
     private static void Signal(RoleProcess process, string signal)
     {
         using var kill = System.Diagnostics.Process.Start("kill", [$"-{signal}", process.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
