@@ -1,3 +1,6 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+
 namespace SwooleGateway.Gateway;
 
 /// <summary>Gateway settings, section <c>SwooleGateway:Gateway</c>.</summary>
@@ -14,7 +17,12 @@ public sealed class GatewayOptions
     /// </summary>
     public string? AdvertiseAddress { get; set; }
 
-    /// <summary>Client listeners. Default: WebSocket on <c>127.0.0.1:7272</c> and newline-delimited TCP on <c>127.0.0.1:7273</c>.</summary>
+    /// <summary>
+    /// Client listeners. Default: <c>ws</c>, WebSocket on <c>127.0.0.1:7272</c>, and <c>tcp</c>, newline-delimited TCP on
+    /// <c>127.0.0.1:7273</c>. In configuration, entry <c>i</c> starts as default listener <c>i</c> (if there is one) and the
+    /// options it sets replace those defaults one by one, so <c>Listeners:0:Endpoint=0.0.0.0:8282</c> moves the WebSocket
+    /// listener and keeps the TCP one; <c>Listeners:1:Enabled=false</c> removes the TCP one.
+    /// </summary>
     public List<ListenerOptions> Listeners { get; set; } = [];
 
     /// <summary>Largest client message (WebSocket message after reassembly, or TCP frame). Default 64 KiB.</summary>
@@ -64,13 +72,64 @@ public sealed class GatewayOptions
     /// <summary>Per-IP message throttle (the seed's token refill). Off by default. Changeable while running.</summary>
     public ThrottleOptions Throttle { get; set; } = new();
 
-    public static IReadOnlyList<ListenerOptions> DefaultListeners { get; } =
-    [
-        new ListenerOptions { Name = "ws", Protocol = ListenerProtocol.WebSocket, Endpoint = "127.0.0.1:7272" },
-        new ListenerOptions { Name = "tcp", Protocol = ListenerProtocol.Tcp, Endpoint = "127.0.0.1:7273" },
-    ];
+    /// <summary>The listeners of a gateway whose configuration names none.</summary>
+    public static IReadOnlyList<ListenerOptions> DefaultListeners { get; } = [DefaultListener(0)!, DefaultListener(1)!];
 
-    public IReadOnlyList<ListenerOptions> EffectiveListeners => Listeners.Count > 0 ? Listeners : DefaultListeners;
+    /// <summary>The listeners the gateway opens: <see cref="Listeners"/> without the disabled ones, or the defaults when there are none.</summary>
+    public IReadOnlyList<ListenerOptions> EffectiveListeners => Listeners.Count > 0 ? Listeners.Where(l => l.Enabled).ToList() : DefaultListeners;
+
+    /// <summary>A new instance of default listener <paramref name="index"/>; null past the defaults.</summary>
+    private static ListenerOptions? DefaultListener(int index) => index switch
+    {
+        0 => new ListenerOptions { Name = "ws", Protocol = ListenerProtocol.WebSocket, Endpoint = "127.0.0.1:7272" },
+        1 => new ListenerOptions { Name = "tcp", Protocol = ListenerProtocol.Tcp, Endpoint = "127.0.0.1:7273" },
+        _ => null,
+    };
+
+    /// <summary>
+    /// Builds <see cref="Listeners"/> from the configuration section <c>SwooleGateway:Gateway:Listeners</c>, entry by entry
+    /// over the defaults at the same index (entries past the defaults start from <see cref="ListenerOptions"/>' own
+    /// defaults). The default listeners no entry mentions stay. Without the section, <see cref="Listeners"/> is left as it is.
+    /// </summary>
+    internal static List<ListenerOptions>? MergeListeners(IConfigurationSection section)
+    {
+        var entries = new SortedDictionary<int, IConfigurationSection>();
+        foreach (IConfigurationSection entry in section.GetChildren())
+        {
+            if (!int.TryParse(entry.Key, NumberStyles.None, CultureInfo.InvariantCulture, out int index))
+            {
+                throw new InvalidOperationException(
+                    $"{entry.Path}: listeners are numbered entries ({section.Path}:0:Endpoint=..., {section.Path}:1:Protocol=Tcp, or a JSON array); " +
+                    $"'{entry.Key}' is not a number. Name a listener with its Name option.");
+            }
+
+            entries[index] = entry;
+        }
+
+        if (entries.Count == 0)
+        {
+            return null;
+        }
+
+        var listeners = new List<ListenerOptions>();
+        int last = Math.Max(entries.Keys.Max(), DefaultListeners.Count - 1);
+        for (int i = 0; i <= last; i++)
+        {
+            ListenerOptions? listener = DefaultListener(i);
+            if (entries.TryGetValue(i, out IConfigurationSection? entry))
+            {
+                listener ??= new ListenerOptions();
+                entry.Bind(listener);
+            }
+
+            if (listener is not null)
+            {
+                listeners.Add(listener);
+            }
+        }
+
+        return listeners;
+    }
 }
 
 public enum ListenerProtocol
@@ -152,6 +211,9 @@ public sealed class ListenerOptions
 {
     /// <summary>Name reported in events and client info. Default: the protocol name.</summary>
     public string? Name { get; set; }
+
+    /// <summary>False leaves this listener out (for example <c>Listeners:1:Enabled=false</c> to open no TCP listener). Default true.</summary>
+    public bool Enabled { get; set; } = true;
 
     public ListenerProtocol Protocol { get; set; } = ListenerProtocol.WebSocket;
 

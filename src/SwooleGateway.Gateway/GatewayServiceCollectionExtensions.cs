@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using SwooleGateway.Hosting;
 
@@ -9,7 +10,15 @@ public static class GatewayServiceCollectionExtensions
     public static IServiceCollection AddSwooleGatewayGateway(this IServiceCollection services, Action<GatewayOptions>? configure = null)
     {
         services.AddSwooleGatewayCore();
-        var builder = services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName);
+        var builder = services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName)
+            .Configure<IConfiguration>((options, configuration) =>
+            {
+                // The binder would replace the default listeners with whatever entries it finds; merge them instead.
+                if (GatewayOptions.MergeListeners(configuration.GetSection(GatewayOptions.SectionName + ":Listeners")) is { } listeners)
+                {
+                    options.Listeners = listeners;
+                }
+            });
         if (configure is not null)
         {
             builder.Configure(configure);
