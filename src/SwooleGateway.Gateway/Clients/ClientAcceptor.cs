@@ -106,6 +106,10 @@ internal sealed partial class ClientAcceptor(
             {
                 (handshake, decision, error) = await listener.HandshakeAsync(connection, authorizer, timeout.Token).ConfigureAwait(false);
             }
+            catch (ClientListener.AuthorizerTimeoutException)
+            {
+                (handshake, decision, error) = (null, default, $"the authorizer did not decide within {options.HandshakeTimeout.TotalSeconds:0.#} s (HandshakeTimeout)");
+            }
             catch (OperationCanceledException)
             {
                 (handshake, decision, error) = (null, default, $"no complete handshake within {options.HandshakeTimeout.TotalSeconds:0.#} s (HandshakeTimeout)");

@@ -53,6 +53,37 @@ internal abstract class ClientListener
     public abstract Task<(ClientHandshake? Handshake, HandshakeDecision Decision, string? Error)> HandshakeAsync(
         ClientConnection connection, ClientAuthorizer? authorizer, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Asks the application's authorizer (accepts when there is none), within what is left of the handshake deadline
+    /// (<paramref name="cancellationToken"/>): an authorizer that never answers (a hung identity service) must not keep
+    /// the connection, its per-IP slot and the gateway's shutdown waiting. Its task is left to finish on its own.
+    /// </summary>
+    protected static async ValueTask<HandshakeDecision> AuthorizeAsync(ClientAuthorizer? authorizer, ClientHandshake handshake, CancellationToken cancellationToken)
+    {
+        if (authorizer is null)
+        {
+            return HandshakeDecision.Accept();
+        }
+
+        ValueTask<HandshakeDecision> pending = authorizer(handshake);
+        if (pending.IsCompleted)
+        {
+            return pending.Result;
+        }
+
+        try
+        {
+            return await pending.AsTask().WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw new AuthorizerTimeoutException();
+        }
+    }
+
+    /// <summary>The authorizer did not decide before the handshake deadline.</summary>
+    internal sealed class AuthorizerTimeoutException() : OperationCanceledException("the authorizer did not decide within HandshakeTimeout");
+
     /// <summary>Consumes every complete message at the front of <paramref name="buffer"/>; <paramref name="state"/> is the read loop's own.</summary>
     public abstract ParseResult Parse(ClientConnection connection, ref ClientReadState state, ref ReadOnlySequence<byte> buffer, IClientMessageSink sink);
 

@@ -30,7 +30,7 @@ internal sealed class TcpFramedListener : ClientListener
         }
 
         var handshake = new ClientHandshake { Listener = Name, Transport = Transport, RemoteEndPoint = connection.Remote };
-        HandshakeDecision decision = authorizer is null ? HandshakeDecision.Accept() : await authorizer(handshake).ConfigureAwait(false);
+        HandshakeDecision decision = await AuthorizeAsync(authorizer, handshake, cancellationToken).ConfigureAwait(false);
         return decision.Accepted ? (handshake, decision, null) : (null, decision, $"refused by the authorizer: {decision.Reason}");
     }
 

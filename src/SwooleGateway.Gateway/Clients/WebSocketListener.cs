@@ -96,7 +96,7 @@ internal sealed class WebSocketListener : ClientListener
             SubProtocol = subProtocol,
         };
 
-        HandshakeDecision decision = authorizer is null ? HandshakeDecision.Accept() : await authorizer(handshake).ConfigureAwait(false);
+        HandshakeDecision decision = await AuthorizeAsync(authorizer, handshake, cancellationToken).ConfigureAwait(false);
         if (!decision.Accepted)
         {
             await RespondAsync(output, WebSocketHandshake.ErrorResponse($"{decision.Status} {WebSocketHandshake.ReasonPhrase(decision.Status)}")).ConfigureAwait(false);
