@@ -21,8 +21,17 @@ internal static class Frame
     /// <summary>Bytes reserved for the array header: fixarray (up to 15 items) in place, array16 by moving the items.</summary>
     private const int ReservedHeader = 1;
 
+    /// <summary>
+    /// A thread keeps its scratch buffer up to this size; a bigger one (a large broadcast built once) is dropped when the
+    /// thread builds its next frame, so that no pool thread pins the largest frame it ever built.
+    /// </summary>
+    internal const int MaxKeptScratch = 64 * 1024;
+
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_scratch;
+
+    /// <summary>The calling thread's scratch buffer capacity (0 when it has none): for tests.</summary>
+    internal static int ScratchCapacity => t_scratch?.Capacity ?? 0;
 
     public static ReadOnlySpan<byte> Write<T>(scoped in T message) where T : struct, IFrameMessage<T>
     {
@@ -96,7 +105,14 @@ internal static class Frame
 
     private static FieldWriter Begin(out ArrayBufferWriter<byte> scratch)
     {
-        scratch = t_scratch ??= new ArrayBufferWriter<byte>(512);
+        ArrayBufferWriter<byte>? kept = t_scratch;
+        if (kept is null || kept.Capacity > MaxKeptScratch)
+        {
+            t_scratch = kept = new ArrayBufferWriter<byte>(512); // the previous frame's span is dead by contract
+        }
+
+        scratch = kept;
+
         scratch.ResetWrittenCount();
         scratch.GetSpan(FrameCodec.HeaderSize + ReservedHeader);
         scratch.Advance(FrameCodec.HeaderSize + ReservedHeader);

@@ -19,6 +19,20 @@ public sealed class ProtocolTests
 
     private static IEnumerable<WireCase> WithFields() => WireCases.All().Where(c => c.Schema.Length > 0);
 
+    /// <summary>A thread that built one large frame (a big broadcast) does not keep its buffer: the next frame it builds drops it.</summary>
+    [Test]
+    public void A_large_frame_does_not_pin_its_scratch_buffer_on_the_thread()
+    {
+        var big = new System.Buffers.ReadOnlySequence<byte>(new byte[4 << 20]);
+        ReadOnlySpan<byte> frame = Frame.Write(new SwooleGateway.Protocol.Messages.ClientMessageFrame(new EventHeader(1, 2, EventFlags.None), 0, null, big));
+        Assert.That(frame.Length, Is.GreaterThan(4 << 20));
+        Assert.That(Frame.ScratchCapacity, Is.GreaterThan(4 << 20), "the large frame was built in the thread's buffer");
+
+        ReadOnlySpan<byte> small = Frame.Write(new SwooleGateway.Protocol.Messages.PongFrame());
+        Assert.That(small.Length, Is.LessThan(16));
+        Assert.That(Frame.ScratchCapacity, Is.LessThanOrEqualTo(Frame.MaxKeptScratch), "the next frame built on the thread dropped it");
+    }
+
     [TestCaseSource(nameof(All))]
     public void Read_and_written_again_a_frame_is_the_same_bytes(WireCase message)
     {
