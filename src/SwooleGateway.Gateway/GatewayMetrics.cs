@@ -23,6 +23,7 @@ internal static class GatewayMetrics
     public static readonly Counter<long> SlowClientDrops = s_meter.CreateCounter<long>("swoolegateway.gateway.slow_client_drops", "{message}", "Messages dropped for slow clients (DropNewest/DropOldest)");
     public static readonly Counter<long> MessagesRejected = s_meter.CreateCounter<long>("swoolegateway.gateway.messages_rejected", "{message}", "Messages skipped because the listener's framing cannot carry them (too long for its length prefix)");
     public static readonly Counter<long> Throttled = s_meter.CreateCounter<long>("swoolegateway.gateway.throttled", "{message}", "Client messages over the per-IP throttle");
+    public static readonly Counter<long> AcceptErrors = s_meter.CreateCounter<long>("swoolegateway.gateway.accept_errors", "{error}", "Failed accepts on the gateway's listeners (for example file descriptors exhausted); the listener backs off");
     public static readonly Counter<long> TimedOut = s_meter.CreateCounter<long>("swoolegateway.gateway.timed_out", "{connection}", "Clients closed for idleness or missed pings");
 
     public static void Observe(Func<int> connections, Func<int> workers, Func<int> unacknowledged, Func<int> held)

@@ -114,10 +114,10 @@ internal sealed partial class GatewayServer : BackgroundService
             IConnectionListener internalListener = await _sockets.BindAsync(EndpointParser.ParseListen(_gatewayOptions.Internal), stoppingToken).ConfigureAwait(false);
             _internalEndPoint = (IPEndPoint)internalListener.EndPoint;
             _advertised = await ResolveAdvertisedAsync(_internalEndPoint, stoppingToken).ConfigureAwait(false);
-            loops.Add(new AcceptLoop(internalListener, HandleInternalAsync, _logger).RunAsync(stoppingToken));
+            loops.Add(new AcceptLoop(internalListener, HandleInternalAsync, _logger, GatewayMetrics.AcceptErrors).RunAsync(stoppingToken));
             Log.InternalListening(_logger, _gatewayId, _internalEndPoint.ToString(), _advertised.ToString());
 
-            var acceptor = new ClientAcceptor(_gatewayOptions, _live, _store, _advertised, _authorizer, _logger);
+            var acceptor = new ClientAcceptor(_gatewayOptions, _live, _store, _advertised, _authorizer, _logger) { MaxConnections = ClientLimit() };
             var reader = new ClientReader(acceptor, _store, new ClientThrottle(_store, _live, _logger), _router, _logger);
             foreach (ListenerOptions lo in listenerOptions)
             {
@@ -143,7 +143,7 @@ internal sealed partial class GatewayServer : BackgroundService
                 }
 
                 Log.ClientListening(_logger, listener.Name, listener.Certificates is null ? listener.Transport : listener.Transport + "+tls", endpoint.ToString());
-                loops.Add(new AcceptLoop(bound, (t, _) => reader.RunAsync(t, listener), _logger).RunAsync(stoppingToken));
+                loops.Add(new AcceptLoop(bound, (t, _) => reader.RunAsync(t, listener), _logger, GatewayMetrics.AcceptErrors, acceptor.WaitForRoomAsync).RunAsync(stoppingToken));
             }
 
             var connector = new RegisterConnector(_sockets, _options, _logger, Role, _gatewayId,
@@ -182,6 +182,22 @@ internal sealed partial class GatewayServer : BackgroundService
                 throw new InvalidOperationException(
                     $"Listener {lo.DisplayName}: Framing {lo.Framing} needs Framer set to a name registered with AddSwooleGatewayFramer (got '{lo.Framer}').");
         }
+    }
+
+    /// <summary>
+    /// MaxConnections, or fewer when the process's file descriptor limit would run out first: clients beyond it are
+    /// refused one by one (each logged) instead of exhausting the descriptors the links and the runtime need.
+    /// </summary>
+    private int ClientLimit()
+    {
+        (long Limit, int Open)? descriptors = FileDescriptors.Read();
+        if (FileDescriptors.ClientBudget(descriptors) is not { } budget || budget >= _gatewayOptions.MaxConnections)
+        {
+            return _gatewayOptions.MaxConnections;
+        }
+
+        Log.ClientLimitLowered(_logger, _gatewayOptions.MaxConnections, descriptors!.Value.Limit, descriptors.Value.Open, budget);
+        return budget;
     }
 
     private async Task<IPEndPoint> ResolveAdvertisedAsync(IPEndPoint bound, CancellationToken cancellationToken)
@@ -255,6 +271,9 @@ internal sealed partial class GatewayServer : BackgroundService
 
     private static partial class Log
     {
+        [LoggerMessage(3021, LogLevel.Warning, "MaxConnections is {Configured}, but this process may open only {Limit} files (ulimit -n; {Open} open now): accepting at most {Clients} clients, keeping the rest for worker links and the runtime. Raise the limit (ulimit -n, systemd LimitNOFILE=) to accept more", EventName = "ClientLimitLowered")]
+        public static partial void ClientLimitLowered(ILogger logger, int configured, long limit, int open, int clients);
+
         [LoggerMessage(3001, LogLevel.Information, "Gateway {GatewayId} internal listener on {EndPoint}, advertised as {Advertised}", EventName = "GatewayInternalListening")]
         public static partial void InternalListening(ILogger logger, string gatewayId, string endPoint, string advertised);
 

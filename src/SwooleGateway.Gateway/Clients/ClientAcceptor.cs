@@ -17,6 +17,42 @@ internal sealed partial class ClientAcceptor(
 {
     private readonly IpTable _ips = new();
     private ulong _nextConnectionId = (ulong)DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() << 16;
+    private int _admitted; // connections past the MaxConnections check: in their handshake or open (interlocked)
+
+    /// <summary>
+    /// The most clients this gateway admits: <see cref="GatewayOptions.MaxConnections"/>, or fewer when the process's file
+    /// descriptor limit would run out first (set by <see cref="GatewayServer"/> at start, from <see cref="Hosting.FileDescriptors"/>).
+    /// </summary>
+    public int MaxConnections { get; init; } = options.MaxConnections;
+
+    private long _fullLoggedAt = long.MinValue / 2;
+
+    /// <summary>
+    /// The accept loops call this before each accept: at the limit they stop accepting until a client leaves, and new
+    /// clients wait in the kernel's listen backlog (as behind nginx's worker_connections or HAProxy's maxconn) instead of
+    /// each taking a file descriptor just to be refused. Logged at most once per 10 s.
+    /// </summary>
+    public async ValueTask WaitForRoomAsync(CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _admitted) < MaxConnections)
+        {
+            return;
+        }
+
+        long now = Environment.TickCount64;
+        long logged = Volatile.Read(ref _fullLoggedAt);
+        if (now - logged >= 10_000 && Interlocked.CompareExchange(ref _fullLoggedAt, now, logged) == logged)
+        {
+            Log.AtLimit(logger, MaxConnections, MaxConnections < options.MaxConnections ? "the process's file descriptor limit (raise ulimit -n / LimitNOFILE)" : "MaxConnections");
+        }
+
+        int delay = 5;
+        while (Volatile.Read(ref _admitted) >= MaxConnections)
+        {
+            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            delay = Math.Min(delay * 2, 50);
+        }
+    }
 
     /// <summary>
     /// Protects and opens one connection; <paramref name="opened"/> announces it (with what its handshake told, and the uid
@@ -26,9 +62,12 @@ internal sealed partial class ClientAcceptor(
     public async Task<ClientConnection?> AcceptAsync(ConnectionContext transport, ClientListener listener, Action<ClientConnection, ClientHandshake, string?> opened)
     {
         string remote = transport.RemoteEndPoint?.ToString() ?? "?";
-        if (store.Count >= options.MaxConnections)
+        if (Interlocked.Increment(ref _admitted) > MaxConnections) // checked and taken in one step: no race between accepts
         {
-            await RefuseAsync(transport, remote, listener, $"gateway is at MaxConnections ({options.MaxConnections})", counted: false).ConfigureAwait(false);
+            Interlocked.Decrement(ref _admitted);
+            await RefuseAsync(transport, remote, listener, MaxConnections < options.MaxConnections
+                ? $"gateway is at its connection limit ({MaxConnections}, set by the process's file descriptor limit; raise ulimit -n / LimitNOFILE)"
+                : $"gateway is at MaxConnections ({MaxConnections})", counted: false).ConfigureAwait(false);
             return null;
         }
 
@@ -40,6 +79,7 @@ internal sealed partial class ClientAcceptor(
             if (ip is null)
             {
                 await RefuseAsync(transport, remote, listener, $"{remoteIp.Address} already has {perIp} connections (MaxConnectionsPerIp)", counted: true).ConfigureAwait(false);
+                Closed();
                 return null;
             }
         }
@@ -53,6 +93,7 @@ internal sealed partial class ClientAcceptor(
             {
                 Release(ip);
                 await RefuseAsync(transport, remote, listener, tlsError, counted: true).ConfigureAwait(false);
+                Closed();
                 return null;
             }
         }
@@ -75,13 +116,26 @@ internal sealed partial class ClientAcceptor(
             if (!open)
             {
                 Release(ip);
-                await connection.TearDownAsync().ConfigureAwait(false);
+                try
+                {
+                    await connection.TearDownAsync().ConfigureAwait(false);
+                }
+                finally
+                {
+                    Closed();
+                }
             }
         }
     }
 
     /// <summary>The connection has left the tables: its IP may connect again.</summary>
     public void Release(ClientConnection connection) => Release(connection.Ip);
+
+    /// <summary>
+    /// An admitted connection's socket is closed (after its teardown, not when it leaves the tables: until then it still
+    /// holds its file descriptor, and counting it free earlier would let a busy gateway take more descriptors than it has).
+    /// </summary>
+    public void Closed() => Interlocked.Decrement(ref _admitted);
 
     private void Release(IpState? ip)
     {
@@ -193,6 +247,9 @@ internal sealed partial class ClientAcceptor(
 
     private static partial class Log
     {
+        [LoggerMessage(3022, LogLevel.Warning, "{Clients} clients are connected, the most this gateway admits ({Limit}): new clients wait in the listen backlog until one leaves", EventName = "AtConnectionLimit")]
+        public static partial void AtLimit(ILogger logger, int clients, string limit);
+
         [LoggerMessage(3008, LogLevel.Information, "Refused client from {Remote} on {Listener}: {Reason}", EventName = "ClientRefused")]
         public static partial void ClientRefused(ILogger logger, string remote, string listener, string reason);
     }

@@ -109,7 +109,14 @@ internal sealed partial class ClientReader : IClientMessageSink
                 }
                 finally
                 {
-                    await connection.TearDownAsync().ConfigureAwait(false);
+                    try
+                    {
+                        await connection.TearDownAsync().ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        _acceptor.Closed(); // its descriptor is free: another client may take its place
+                    }
                 }
             }
         }

@@ -11,6 +11,8 @@ public sealed partial class RoleProcess : IDisposable
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
 
+    private string _assembly = "";
+
     private RoleProcess(Process process) => _process = process;
 
     /// <summary>What was started and its process id, for reports.</summary>
@@ -23,16 +25,25 @@ public sealed partial class RoleProcess : IDisposable
     public string Output => string.Join('\n', _output);
 
     /// <summary>Starts <paramref name="assembly"/> (a dll next to the test assembly) with <paramref name="args"/>.</summary>
-    public static RoleProcess Start(string assembly, params string[] args)
+    public static RoleProcess Start(string assembly, params string[] args) => Start(assembly, fileLimit: null, args);
+
+    /// <summary>As <see cref="Start(string, string[])"/>, with at most <paramref name="fileLimit"/> open file descriptors (<c>ulimit -n</c>) when given.</summary>
+    public static RoleProcess Start(string assembly, int? fileLimit, params string[] args)
     {
         string path = Path.Combine(AppContext.BaseDirectory, assembly + ".dll");
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(fileLimit is null ? "dotnet" : "bash")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
             WorkingDirectory = AppContext.BaseDirectory,
         };
+        if (fileLimit is { } limit)
+        {
+            info.ArgumentList.Add("-c");
+            info.ArgumentList.Add($"ulimit -n {limit} && exec dotnet \"$0\" \"$@\"");
+        }
+
         info.ArgumentList.Add(path);
         foreach (string arg in args)
         {
@@ -52,12 +63,13 @@ public sealed partial class RoleProcess : IDisposable
         process.BeginErrorReadLine();
         role.Pid = process.Id;
         role.Name = $"{assembly} (pid {process.Id})";
+        role._assembly = assembly;
         return role;
     }
 
     public Task WaitForOutput(string fragment, TimeSpan? timeout = null) =>
         TimeoutExtensions.WaitUntil(() => _output.Any(l => l.Contains(fragment, StringComparison.Ordinal)) || _process.HasExited,
-            $"'{fragment}' in the output of {_process.StartInfo.ArgumentList[0]}", timeout ?? TimeSpan.FromSeconds(30))
+            $"'{fragment}' in the output of {_assembly}", timeout ?? TimeSpan.FromSeconds(30))
         .ContinueWith(t =>
         {
             t.GetAwaiter().GetResult();
