@@ -117,6 +117,49 @@ public sealed class ProtectionTests
         }
     }
 
+    /// <summary>
+    /// MaxConnections counts a connection from the moment it is accepted, in one atomic step (before: the count of open
+    /// clients was read at accept and a client joined it only after its handshake, so ten clients accepted together all
+    /// passed a limit of five). Those beyond the limit are refused or wait in the listen backlog; once one leaves, the
+    /// next client is served.
+    /// </summary>
+    [Test]
+    public async Task MaxConnections_holds_for_clients_that_arrive_together()
+    {
+        TestCluster cluster = await Start(new() { ["SwooleGateway:Gateway:MaxConnections"] = "5" });
+        const string Upgrade = "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+        var sockets = new List<RawWebSocket>();
+        try
+        {
+            for (int i = 0; i < 10; i++)
+            {
+                sockets.Add(await RawWebSocket.ConnectAsync(cluster.WebSocketEndPoint, upgrade: false)); // all arrive before any upgrade
+            }
+
+            List<Task<string>> upgrades = [.. sockets.Select(s => s.SendUpgradeAsync(Upgrade))];
+            Func<int> upgraded = () => upgrades.Count(u => u.IsCompletedSuccessfully && u.Result.StartsWith("HTTP/1.1 101", StringComparison.Ordinal));
+            await TimeoutExtensions.WaitUntil(() => upgraded() >= 5, "five clients to be upgraded");
+            await Task.WhenAny(Task.WhenAll(upgrades), Task.Delay(TimeSpan.FromSeconds(1))); // give a sixth every chance to get in
+            Assert.That(upgraded(), Is.EqualTo(5), "no more than MaxConnections admitted");
+            Assert.That(cluster.Gateway.ClientCount, Is.EqualTo(5));
+
+            sockets[upgrades.FindIndex(u => u.IsCompletedSuccessfully && u.Result.StartsWith("HTTP/1.1 101", StringComparison.Ordinal))].Dispose();
+            await TimeoutExtensions.WaitUntil(() => cluster.Gateway.ClientCount == 4, "one to leave");
+            using RawWebSocket next = await RawWebSocket.ConnectAsync(cluster.WebSocketEndPoint, upgrade: false);
+            Task<string> nextUpgrade = next.SendUpgradeAsync(Upgrade); // it, or a client still waiting in the backlog, takes the place
+            await TimeoutExtensions.WaitUntil(() => upgraded() == 6 || (nextUpgrade.IsCompletedSuccessfully && nextUpgrade.Result.StartsWith("HTTP/1.1 101", StringComparison.Ordinal)),
+                "a client to take the free place");
+            Assert.That(cluster.Gateway.ClientCount, Is.LessThanOrEqualTo(5));
+        }
+        finally
+        {
+            foreach (RawWebSocket socket in sockets)
+            {
+                socket.Dispose();
+            }
+        }
+    }
+
     [Test]
     public async Task A_message_flood_is_throttled_per_ip_and_the_throttle_changes_while_running()
     {
