@@ -41,6 +41,9 @@ public sealed class GatewayOptions
     /// </summary>
     public int HoldEventsWithoutWorker { get; set; } = 10_000;
 
+    /// <summary>The same bound in bytes of held event frames (10,000 × 64 KiB would otherwise be 640 MiB). Default 16 MiB.</summary>
+    public long HoldEventBytesWithoutWorker { get; set; } = 16L * 1024 * 1024;
+
     /// <summary>
     /// Events sent to one worker and not yet acknowledged (its handlers have not completed them) that the gateway keeps, to
     /// redeliver them if the worker goes away. When a worker has this many, the reads of its clients pause (their TCP
@@ -51,7 +54,10 @@ public sealed class GatewayOptions
     /// <summary>The same bound in bytes of event frames. Default 64 MiB.</summary>
     public long MaxUnackedBytesPerWorker { get; set; } = 64L * 1024 * 1024;
 
-    /// <summary>Held events older than this when a worker connects are dropped (counted). Default 10 s.</summary>
+    /// <summary>
+    /// Held events older than this are dropped (counted): when a worker connects, and every second while none does, so
+    /// held events do not stay in memory when no worker ever comes. Default 10 s.
+    /// </summary>
     public TimeSpan HoldEventsFor { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Outbound bytes buffered for one slow client beyond the transport's own buffer before it is closed. Default 1 MiB.</summary>

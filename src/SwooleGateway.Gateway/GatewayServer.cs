@@ -81,6 +81,9 @@ internal sealed partial class GatewayServer : BackgroundService
 
     public int WorkerCount => _router.WorkerCount;
 
+    /// <summary>Client events held for a worker now (for tests and diagnostics).</summary>
+    internal int HeldEvents => _router.Held;
+
     /// <summary>Events sent to workers and not acknowledged yet.</summary>
     internal int Unacknowledged => _router.Unacknowledged;
 
@@ -150,6 +153,7 @@ internal sealed partial class GatewayServer : BackgroundService
                 (_, link) => link.TrySend(new AnnounceFrame(_advertised.ToString(), _gatewayId)), RegisterFrames.Instance);
             loops.Add(connector.RunAsync(stoppingToken));
             loops.Add(new ClientSupervisor(_store, _listeners, _logger).RunAsync(stoppingToken));
+            loops.Add(ExpireHeldEventsAsync(stoppingToken));
             _ready.TrySetResult();
         }
         catch (Exception ex)
@@ -181,6 +185,25 @@ internal sealed partial class GatewayServer : BackgroundService
             default:
                 throw new InvalidOperationException(
                     $"Listener {lo.DisplayName}: Framing {lo.Framing} needs Framer set to a name registered with AddSwooleGatewayFramer (got '{lo.Framer}').");
+        }
+    }
+
+    /// <summary>Every second: events held for a worker longer than HoldEventsFor leave memory, even if no worker ever connects.</summary>
+    private async Task ExpireHeldEventsAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            {
+                if (_router.Held > 0)
+                {
+                    _router.ExpireHeld();
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
         }
     }
 

@@ -30,6 +30,7 @@ internal sealed partial class EventRouter(GatewayOptions options, ILogger logger
     private readonly Lock _gate = new();
     private readonly Queue<ClientConnection> _waitingForWorker = new(); // under _gate
     private int _held; // new events held (redeliveries are bounded by the links' windows instead); under _gate
+    private long _heldBytes; // their frames' bytes; under _gate
     private int _noWorkerWarned;
 
     /// <summary>Workers that take events now.</summary>
@@ -278,13 +279,15 @@ internal sealed partial class EventRouter(GatewayOptions options, ILogger logger
     /// <summary>Queues an event among the client's held ones (bounded by HoldEventsWithoutWorker: beyond it, dropped and counted).</summary>
     private bool Hold<TEvent>(ClientConnection client, in TEvent evt) where TEvent : struct, IClientEvent<TEvent>
     {
-        if (_held >= options.HoldEventsWithoutWorker)
+        ReadOnlySpan<byte> frame = Frame.Write(evt);
+        if (_held >= options.HoldEventsWithoutWorker || _heldBytes + frame.Length > options.HoldEventBytesWithoutWorker)
         {
             GatewayMetrics.EventsDropped.Add(1);
             return false;
         }
 
-        (client.Route.Held ??= new Queue<HeldEvent>()).Enqueue(HeldEvent.Copy(TEvent.Kind, Frame.Write(evt), redelivered: false));
+        (client.Route.Held ??= new Queue<HeldEvent>()).Enqueue(HeldEvent.Copy(TEvent.Kind, frame, redelivered: false));
+        _heldBytes += frame.Length;
         Volatile.Write(ref _held, _held + 1);
         GatewayMetrics.EventsHeld.Add(1);
         return true;
@@ -390,8 +393,41 @@ internal sealed partial class EventRouter(GatewayOptions options, ILogger logger
         e.Release();
         if (!e.Redelivered)
         {
+            _heldBytes -= e.Length;
             Volatile.Write(ref _held, _held - 1);
         }
+    }
+
+    /// <summary>
+    /// Drops the events that have waited for a worker longer than HoldEventsFor (oldest first, per client; redeliveries
+    /// stay: they are bounded by the windows of the links they came from). Called every second, so held events leave
+    /// memory even when no worker ever connects. Returns how many were dropped.
+    /// </summary>
+    public int ExpireHeld()
+    {
+        long expiredBefore = Environment.TickCount64 - (long)options.HoldEventsFor.TotalMilliseconds;
+        int expired = 0;
+        lock (_gate)
+        {
+            foreach (ClientConnection client in _waitingForWorker)
+            {
+                Queue<HeldEvent>? held = client.Route.Held;
+                while (held is not null && held.TryPeek(out HeldEvent e) && !e.Redelivered && e.Since < expiredBefore)
+                {
+                    held.Dequeue();
+                    Forget(e);
+                    expired++;
+                }
+            }
+        }
+
+        if (expired > 0)
+        {
+            GatewayMetrics.EventsDropped.Add(expired);
+            Log.HeldEventsExpired(logger, expired, options.HoldEventsFor.TotalSeconds);
+        }
+
+        return expired;
     }
 
     /// <summary>Sends a kept event frame again, on <paramref name="target"/>'s numbering; a message whose session was left out gets the current one.</summary>
@@ -427,6 +463,9 @@ internal sealed partial class EventRouter(GatewayOptions options, ILogger logger
 
         [LoggerMessage(3006, LogLevel.Warning, "No worker is connected: holding client events (at most {Max}, for {Seconds} s) until one connects; beyond that they are dropped and counted", EventName = "NoWorker")]
         public static partial void NoWorker(ILogger logger, int max, double seconds);
+
+        [LoggerMessage(3023, LogLevel.Warning, "Dropped {Expired} client events that waited for a worker longer than HoldEventsFor ({Seconds} s): no worker is connected", EventName = "HeldEventsExpired")]
+        public static partial void HeldEventsExpired(ILogger logger, int expired, double seconds);
 
         [LoggerMessage(3017, LogLevel.Information, "Replayed {Replayed} held client events to worker {NodeId} ({Expired} were older than HoldEventsFor and dropped)", EventName = "HeldEventsReplayed")]
         public static partial void HeldEventsReplayed(ILogger logger, int replayed, string nodeId, int expired);
