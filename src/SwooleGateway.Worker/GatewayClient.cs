@@ -48,6 +48,9 @@ public sealed class GatewayClient : IHostedService, IAsyncDisposable
     /// <summary>The Gateway API: the same operations a worker's handler has.</summary>
     public GatewayApi Api { get; }
 
+    /// <summary>The client's view of the gateways (for tests).</summary>
+    internal GatewayDirectory Directory => _directory;
+
     /// <summary>Number of gateways connected now.</summary>
     public int GatewayCount => _directory.Links.Length;
 

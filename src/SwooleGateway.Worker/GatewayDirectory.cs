@@ -27,8 +27,8 @@ internal sealed class GatewayDirectory : IFrameHandler
     private readonly Lock _gate = new();
     private readonly Dictionary<string, IReadOnlyList<GatewayInfo>> _listsByRegister = [];
     private readonly HashSet<string> _running = [];
-    private readonly List<Task> _loops = [];
-    private readonly ConcurrentDictionary<string, long> _lostUntil = new(StringComparer.Ordinal);
+    private readonly HashSet<Task> _loops = []; // under _gate: the gateway loops still running (each removes itself when it ends)
+    private readonly ConcurrentDictionary<string, long> _lostUntil = new(StringComparer.Ordinal); // expired entries are pruned by Targets
     private readonly TimeSpan _missingWindow;
     private GatewayLink[] _snapshot = [];
     private CancellationToken _stopping;
@@ -66,7 +66,11 @@ internal sealed class GatewayDirectory : IFrameHandler
             var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach ((string address, long until) in _lostUntil)
             {
-                if (until > now && seen.Add(address))
+                if (until <= now)
+                {
+                    _lostUntil.TryRemove(new KeyValuePair<string, long>(address, until)); // a gateway long gone is forgotten
+                }
+                else if (seen.Add(address))
                 {
                     unreachable.Add(address);
                 }
@@ -155,8 +159,35 @@ internal sealed class GatewayDirectory : IFrameHandler
             {
                 if (_running.Add(gateway.Address))
                 {
-                    _loops.Add(Task.Run(() => GatewayLoopAsync(gateway.Address)));
+                    StartLoop(gateway.Address);
                 }
+            }
+        }
+    }
+
+    /// <summary>Runs the loop of one listed gateway; it leaves the set of loops when it ends (the gateway is no longer listed).</summary>
+    private void StartLoop(string address)
+    {
+        Task loop = Task.Run(() => GatewayLoopAsync(address));
+        _loops.Add(loop);
+        _ = loop.ContinueWith(static (done, state) =>
+        {
+            var directory = (GatewayDirectory)state!;
+            lock (directory._gate)
+            {
+                directory._loops.Remove(done);
+            }
+        }, this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    /// <summary>Gateway loops running and gateways remembered as lost (for tests: neither grows with gateway churn).</summary>
+    internal (int Loops, int Lost) Tracked
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return (_loops.Count, _lostUntil.Count);
             }
         }
     }
@@ -194,7 +225,15 @@ internal sealed class GatewayDirectory : IFrameHandler
                 {
                     // Crashed or cut off: its clients may still be connected to it, so queries report it as
                     // missing for a while instead of silently answering without it.
-                    _lostUntil[address] = Environment.TickCount64 + (long)_missingWindow.TotalMilliseconds;
+                    long now = Environment.TickCount64;
+                    _lostUntil[address] = now + (long)_missingWindow.TotalMilliseconds;
+                    foreach ((string lost, long until) in _lostUntil)
+                    {
+                        if (until <= now)
+                        {
+                            _lostUntil.TryRemove(new KeyValuePair<string, long>(lost, until)); // also when no query runs
+                        }
+                    }
                 }
 
                 Remove(link);
