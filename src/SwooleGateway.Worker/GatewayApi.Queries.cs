@@ -200,9 +200,10 @@ public sealed partial class GatewayApi
             {
                 results[links[i].Advertised.ToString()] = calls[i].Result;
             }
-            else if (calls[i].Exception?.InnerException is InvalidOperationException refused)
+            else if (calls[i].Exception?.InnerException is GatewayCommandException refused)
             {
-                throw refused; // the command itself failed or is unknown: not a reachability problem
+                // The command itself failed or is unknown: not a reachability problem. Rethrown with its own stack trace.
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(refused);
             }
             else
             {

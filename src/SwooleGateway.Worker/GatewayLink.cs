@@ -187,7 +187,7 @@ internal sealed class GatewayLink : IFrameHandler
         {
             if (status != ReplyStatus.Ok)
             {
-                TrySetException(new InvalidOperationException($"Gateway {gateway} refused the command: {status}."));
+                TrySetException(GatewayCommandException.FromStatus(gateway.ToString(), status));
                 return;
             }
 
@@ -197,7 +197,7 @@ internal sealed class GatewayLink : IFrameHandler
             }
             catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or ProtocolErrorException)
             {
-                TrySetException(new InvalidOperationException($"Gateway {gateway} sent a malformed reply: {ex.Message}", ex));
+                TrySetException(new GatewayCommandException(gateway.ToString(), GatewayRefusal.MalformedReply, $"Gateway {gateway} sent a malformed reply: {ex.Message}", ex));
             }
         }
 

@@ -27,7 +27,8 @@ public sealed class ClusterApiTests
     {
         _cluster = await TestCluster.StartAsync<RecordingHandler>(gateways: 2, workers: 2, gatewayServices: s =>
             s.AddSwooleGatewayCommand("client-count", (ctx, payload) =>
-                ValueTask.FromResult<byte[]?>(Encoding.UTF8.GetBytes($"{Encoding.UTF8.GetString(payload.Span)}:{ctx.ClientCount}"))));
+                ValueTask.FromResult<byte[]?>(Encoding.UTF8.GetBytes($"{Encoding.UTF8.GetString(payload.Span)}:{ctx.ClientCount}")))
+             .AddSwooleGatewayCommand("throws", (_, _) => throw new InvalidOperationException("test: a custom command that fails")));
         _client = await _cluster.StartClientAsync(pageSize: 2);
         _api = _client.Api;
     }
@@ -348,7 +349,14 @@ public sealed class ClusterApiTests
         IReadOnlyDictionary<string, byte[]?> all = await _api.CallCommandOnAll("client-count", "all"u8.ToArray());
         Assert.That(all.Values.Select(v => Encoding.UTF8.GetString(v!)), Is.EquivalentTo(new[] { "all:1", "all:2" }));
 
-        Assert.ThrowsAsync<InvalidOperationException>(async () => await _api.CallCommand(aId, "no-such-command", default));
+        GatewayCommandException? unknown = Assert.ThrowsAsync<GatewayCommandException>(async () => await _api.CallCommand(aId, "no-such-command", default));
+        Assert.That(unknown!.Reason, Is.EqualTo(GatewayRefusal.UnknownCommand));
+        Assert.That(unknown.Gateway, Is.EqualTo(_cluster.Gateways[0].Server.InternalEndPoint.ToString()));
+
+        // On all gateways, a refusal is the command's problem, not a missing gateway: rethrown with the stack trace of the call.
+        GatewayCommandException? failed = Assert.ThrowsAsync<GatewayCommandException>(async () => await _api.CallCommandOnAll("throws", default));
+        Assert.That(failed!.Reason, Is.EqualTo(GatewayRefusal.Failed));
+        Assert.That(failed.StackTrace, Does.Contain("CallCustom").Or.Contain("GatewayLink"), "the original stack trace is kept");
     }
 
     [Test]
