@@ -118,8 +118,7 @@ public sealed class GatewayOptions
         }
 
         var listeners = new List<ListenerOptions>();
-        int last = Math.Max(entries.Keys.Max(), DefaultListeners.Count - 1);
-        for (int i = 0; i <= last; i++)
+        foreach (int i in Enumerable.Range(0, DefaultListeners.Count).Union(entries.Keys).Order())
         {
             ListenerOptions? listener = DefaultListener(i);
             if (entries.TryGetValue(i, out IConfigurationSection? entry))
