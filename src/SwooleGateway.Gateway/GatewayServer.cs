@@ -208,8 +208,9 @@ internal sealed partial class GatewayServer : BackgroundService
     }
 
     /// <summary>
-    /// MaxConnections, or fewer when the process's file descriptor limit would run out first: clients beyond it are
-    /// refused one by one (each logged) instead of exhausting the descriptors the links and the runtime need.
+    /// MaxConnections, or fewer when the process's file descriptor limit would run out first: clients beyond it wait in the
+    /// listen backlog (<see cref="ClientAcceptor.WaitForRoomAsync"/>) instead of exhausting the descriptors the links and
+    /// the runtime need.
     /// </summary>
     private int ClientLimit()
     {
