@@ -241,13 +241,35 @@ internal sealed partial class GatewayServer : BackgroundService
         return bound;
     }
 
-    private void CloseAllClients()
+    /// <summary>
+    /// A graceful stop: first every worker and API client hears that this gateway is leaving (so their queries stop
+    /// counting it at once, instead of reporting it missing), and only then the links and clients close. The goodbye must
+    /// go before the stopping token fires: the links' own callbacks on that token close them.
+    /// </summary>
+    public override Task StopAsync(CancellationToken cancellationToken)
     {
-        foreach (WorkerLink link in _links.Keys)
+        SayLeaving();
+        return base.StopAsync(cancellationToken);
+    }
+
+    private int _saidLeaving;
+
+    private void SayLeaving()
+    {
+        if (Interlocked.Exchange(ref _saidLeaving, 1) != 0)
         {
-            link.Connection.TrySend(new GatewayLeavingFrame());
+            return;
         }
 
+        foreach (WorkerLink link in _links.Keys)
+        {
+            link.Connection.TrySend(new GatewayLeavingFrame()); // flushed at once
+        }
+    }
+
+    private void CloseAllClients()
+    {
+        SayLeaving();
         foreach (KeyValuePair<ulong, ClientConnection> entry in _store.Connections)
         {
             entry.Value.RequestClose(force: false, "gateway shutting down", 1001);

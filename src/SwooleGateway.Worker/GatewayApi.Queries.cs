@@ -262,6 +262,10 @@ public sealed partial class GatewayApi
             {
                 results.Add(select(calls[i].Result));
             }
+            else if (links[i].LeftGracefully && calls[i].Exception?.InnerException is GatewayUnavailableException or IOException or OperationCanceledException)
+            {
+                // It said it is leaving while the query was out (its clients are being closed): not missing, just gone.
+            }
             else
             {
                 missing.Add(links[i].Advertised.ToString());

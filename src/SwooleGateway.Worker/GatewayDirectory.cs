@@ -29,6 +29,7 @@ internal sealed class GatewayDirectory : IFrameHandler
     private readonly HashSet<string> _running = [];
     private readonly HashSet<Task> _loops = []; // under _gate: the gateway loops still running (each removes itself when it ends)
     private readonly ConcurrentDictionary<string, long> _lostUntil = new(StringComparer.Ordinal); // expired entries are pruned by Targets
+    private readonly ConcurrentDictionary<string, long> _leftUntil = new(StringComparer.Ordinal); // said goodbye: a register still listing it is behind
     private readonly TimeSpan _missingWindow;
     private GatewayLink[] _snapshot = [];
     private CancellationToken _stopping;
@@ -59,11 +60,28 @@ internal sealed class GatewayDirectory : IFrameHandler
     public (GatewayLink[] Links, List<string> Unreachable) Targets()
     {
         GatewayLink[] links = Links;
+        if (Array.Exists(links, l => l.LeftGracefully))
+        {
+            links = Array.FindAll(links, l => !l.LeftGracefully); // leaving on purpose: its clients are being closed
+        }
+
         var unreachable = new List<string>();
         long now = Environment.TickCount64;
         lock (_gate)
         {
             var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach ((string address, long until) in _leftUntil)
+            {
+                if (until <= now)
+                {
+                    _leftUntil.TryRemove(new KeyValuePair<string, long>(address, until));
+                }
+                else
+                {
+                    seen.Add(address); // a register may list it until it has noticed: not missing
+                }
+            }
+
             foreach ((string address, long until) in _lostUntil)
             {
                 if (until <= now)
@@ -187,7 +205,7 @@ internal sealed class GatewayDirectory : IFrameHandler
         {
             lock (_gate)
             {
-                return (_loops.Count, _lostUntil.Count);
+                return (_loops.Count, _lostUntil.Count + _leftUntil.Count);
             }
         }
     }
@@ -214,6 +232,7 @@ internal sealed class GatewayDirectory : IFrameHandler
         {
             var link = new GatewayLink(connection, endpoint, ClientId.GatewayKey(endpoint), _scheduler);
             _lostUntil.TryRemove(address, out _);
+            _leftUntil.TryRemove(address, out _);
             Add(link);
             try
             {
@@ -221,7 +240,11 @@ internal sealed class GatewayDirectory : IFrameHandler
             }
             finally
             {
-                if (!link.LeftGracefully && !_stopping.IsCancellationRequested)
+                if (link.LeftGracefully)
+                {
+                    _leftUntil[address] = Environment.TickCount64 + (long)_missingWindow.TotalMilliseconds;
+                }
+                else if (!_stopping.IsCancellationRequested)
                 {
                     // Crashed or cut off: its clients may still be connected to it, so queries report it as
                     // missing for a while instead of silently answering without it.

@@ -44,8 +44,13 @@ internal sealed class GatewayLink : IFrameHandler
     /// <summary>Completes when the gateway confirmed it routes no new events to this worker (after WorkerDraining).</summary>
     public TaskCompletionSource Drained { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>True when the gateway said it is shutting down on purpose before its link closed.</summary>
-    public bool LeftGracefully { get; private set; }
+    /// <summary>
+    /// True once the gateway said it is shutting down on purpose (a rolling deploy): from then on it is no longer a target
+    /// of cluster-wide queries (its clients are being closed), and its link closing is not a failure.
+    /// </summary>
+    public bool LeftGracefully => Volatile.Read(ref _leftGracefully);
+
+    private bool _leftGracefully;
 
     private uint NextRequestId()
     {
@@ -155,7 +160,7 @@ internal sealed class GatewayLink : IFrameHandler
 
             case MessageKind.GatewayLeaving:
                 Frame.Read<GatewayLeavingFrame>(ref frame);
-                LeftGracefully = true;
+                Volatile.Write(ref _leftGracefully, true);
                 return;
 
             case MessageKind.ClientConnect or MessageKind.ClientMessage or MessageKind.ClientClose when _events is not null:
