@@ -313,6 +313,55 @@ public sealed class ProcessClusterTests
         Assert.That(gateway.HasExited, Is.False);
     }
 
+    /// <summary>
+    /// Issue 11, acceptance 1: SIGTERM one of two gateways; a client of the other gets exact counts within a second and
+    /// never a failed query (before: IncompleteResultException for about 11 s), and the stopped gateway's clients get
+    /// close status 1001 (going away), so client libraries reconnect elsewhere.
+    /// </summary>
+    [Test]
+    public async Task SIGTERM_of_one_gateway_keeps_queries_exact_and_closes_its_clients_with_1001()
+    {
+        RoleProcess register = StartRegister("127.0.0.1:0");
+        IPEndPoint registerEndPoint = await register.WaitForEndPoint("Register listening on ");
+        RoleProcess staying = StartGateway(registerEndPoint);
+        IPEndPoint stayingWs = await staying.WaitForEndPoint("Listener ws (websocket) on ");
+        RoleProcess leaving = StartGateway(registerEndPoint);
+        IPEndPoint leavingWs = await leaving.WaitForEndPoint("Listener ws (websocket) on ");
+        StartWorker(registerEndPoint);
+        StartWorker(registerEndPoint);
+        await staying.WaitForOutput("(2 workers)");
+        await leaving.WaitForOutput("(2 workers)");
+
+        await using WsTestClient asker = await WsTestClient.ConnectAsync(stayingWs);
+        await using WsTestClient goner = await WsTestClient.ConnectAsync(leavingWs);
+        await asker.SendAsync("count");
+        Assert.That(await asker.ReceiveAsync(), Is.EqualTo("count:2"));
+
+        int exitCode = -1;
+        Task<int> stopped = leaving.TerminateAsync(TimeSpan.FromSeconds(30));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        long exactAtMs = -1;
+        var answers = new List<string>();
+        while (clock.Elapsed < TimeSpan.FromSeconds(3))
+        {
+            await asker.SendAsync("count");
+            string? answer = await asker.ReceiveAsync(TimeSpan.FromSeconds(10)); // a failed query would leave this unanswered
+            answers.Add($"{clock.ElapsedMilliseconds} ms {answer}");
+            Assert.That(answer, Does.StartWith("count:"), string.Join('\n', answers));
+            if (answer == "count:1" && exactAtMs < 0)
+            {
+                exactAtMs = clock.ElapsedMilliseconds;
+            }
+        }
+
+        Assert.That(await goner.ReceiveAsync(TimeSpan.FromSeconds(10)), Is.Null, "the stopped gateway closed its client");
+        Assert.That(goner.Socket.CloseStatus, Is.EqualTo(System.Net.WebSockets.WebSocketCloseStatus.EndpointUnavailable), "1001, going away");
+        exitCode = await stopped;
+        Assert.That(exitCode, Is.Zero);
+        Assert.That(exactAtMs, Is.InRange(0, 1000), "exact within a second: " + string.Join('\n', answers));
+        Assert.That(string.Join('\n', _processes.Select(p => p.Output)), Does.Not.Contain("IncompleteResultException"));
+    }
+
     private static void Signal(RoleProcess process, string signal)
     {
         using var kill = System.Diagnostics.Process.Start("kill", [$"-{signal}", process.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
