@@ -192,6 +192,7 @@ internal sealed partial class ClientAcceptor(
             }
 
             opened(connection, handshake, uid);
+            connection.Writer.Flush(); // what the handshake left unflushed (the WebSocket 101) goes now that the client is in the tables
             return true;
         }
         catch

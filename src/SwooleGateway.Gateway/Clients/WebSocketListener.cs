@@ -103,7 +103,15 @@ internal sealed class WebSocketListener : ClientListener
             return (null, decision, $"refused by the authorizer with {decision.Status}: {decision.Reason}");
         }
 
-        await RespondAsync(output, WebSocketHandshake.AcceptResponse(request.Header("Sec-WebSocket-Key")!, subProtocol)).ConfigureAwait(false);
+        // The 101 goes into the connection's writer unflushed: the acceptor flushes it once the client is in the tables,
+        // so a client that sees its upgrade complete is already reached by every send and broadcast that follows (and a
+        // broadcast that races the join queues behind the 101, never before it).
+        if (connection.Writer.TryWrite(WebSocketHandshake.AcceptResponse(request.Header("Sec-WebSocket-Key")!, subProtocol), ReadOnlySequence<byte>.Empty, default, defer: true)
+            is not (WriteResult.Deferred or WriteResult.Written))
+        {
+            return Fail("closed before completing the WebSocket upgrade");
+        }
+
         return (handshake, decision, null);
 
         static (ClientHandshake?, HandshakeDecision, string?) Fail(string error) => (null, HandshakeDecision.Reject(400, error), error);
