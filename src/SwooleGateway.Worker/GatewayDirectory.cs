@@ -70,25 +70,16 @@ internal sealed class GatewayDirectory : IFrameHandler
         lock (_gate)
         {
             var seen = new HashSet<string>(StringComparer.Ordinal);
-            foreach ((string address, long until) in _leftUntil)
+            ForgetExpired(_leftUntil, now);
+            ForgetExpired(_lostUntil, now); // a gateway long gone is forgotten
+            foreach (string address in _leftUntil.Keys)
             {
-                if (until <= now)
-                {
-                    _leftUntil.TryRemove(new KeyValuePair<string, long>(address, until));
-                }
-                else
-                {
-                    seen.Add(address); // a register may list it until it has noticed: not missing
-                }
+                seen.Add(address); // a register may list it until it has noticed: not missing
             }
 
-            foreach ((string address, long until) in _lostUntil)
+            foreach (string address in _lostUntil.Keys)
             {
-                if (until <= now)
-                {
-                    _lostUntil.TryRemove(new KeyValuePair<string, long>(address, until)); // a gateway long gone is forgotten
-                }
-                else if (seen.Add(address))
+                if (seen.Add(address))
                 {
                     unreachable.Add(address);
                 }
@@ -183,6 +174,18 @@ internal sealed class GatewayDirectory : IFrameHandler
         }
     }
 
+    /// <summary>Removes the entries whose time has passed (an entry renewed meanwhile stays).</summary>
+    private static void ForgetExpired(ConcurrentDictionary<string, long> untils, long now)
+    {
+        foreach ((string address, long until) in untils)
+        {
+            if (until <= now)
+            {
+                untils.TryRemove(new KeyValuePair<string, long>(address, until));
+            }
+        }
+    }
+
     /// <summary>Runs the loop of one listed gateway; it leaves the set of loops when it ends (the gateway is no longer listed).</summary>
     private void StartLoop(string address)
     {
@@ -250,13 +253,7 @@ internal sealed class GatewayDirectory : IFrameHandler
                     // missing for a while instead of silently answering without it.
                     long now = Environment.TickCount64;
                     _lostUntil[address] = now + (long)_missingWindow.TotalMilliseconds;
-                    foreach ((string lost, long until) in _lostUntil)
-                    {
-                        if (until <= now)
-                        {
-                            _lostUntil.TryRemove(new KeyValuePair<string, long>(lost, until)); // also when no query runs
-                        }
-                    }
+                    ForgetExpired(_lostUntil, now); // also when no query runs
                 }
 
                 Remove(link);
