@@ -279,8 +279,8 @@ internal sealed partial class EventRouter(GatewayOptions options, ILogger logger
     /// <summary>Queues an event among the client's held ones (bounded by HoldEventsWithoutWorker: beyond it, dropped and counted).</summary>
     private bool Hold<TEvent>(ClientConnection client, in TEvent evt) where TEvent : struct, IClientEvent<TEvent>
     {
-        ReadOnlySpan<byte> frame = Frame.Write(evt);
-        if (_held >= options.HoldEventsWithoutWorker || _heldBytes + frame.Length > options.HoldEventBytesWithoutWorker)
+        ReadOnlySpan<byte> frame = _held < options.HoldEventsWithoutWorker ? Frame.Write(evt) : default; // a full hold builds no frame
+        if (frame.IsEmpty || _heldBytes + frame.Length > options.HoldEventBytesWithoutWorker)
         {
             GatewayMetrics.EventsDropped.Add(1);
             return false;
