@@ -268,9 +268,7 @@ public sealed class ProcessClusterTests
     {
         RoleProcess register = StartRegister("127.0.0.1:0");
         IPEndPoint registerEndPoint = await register.WaitForEndPoint("Register listening on ");
-        RoleProcess gateway = Start("SwooleGateway.Gateway", fileLimit: 600,
-            $"--SwooleGateway:Secret={Secret}", $"--SwooleGateway:Registers:0={registerEndPoint}", "--SwooleGateway:Gateway:Internal=127.0.0.1:0",
-            "--SwooleGateway:Gateway:Listeners:0:Endpoint=127.0.0.1:0", "--SwooleGateway:Gateway:Listeners:1:Endpoint=127.0.0.1:0");
+        RoleProcess gateway = StartGateway(registerEndPoint, fileLimit: 600);
         IPEndPoint tcp = await gateway.WaitForEndPoint("Listener tcp (tcp) on ");
         IPEndPoint ws = await gateway.WaitForEndPoint("Listener ws (websocket) on ");
         await gateway.WaitForOutput("may open only 600 files");
@@ -375,7 +373,7 @@ public sealed class ProcessClusterTests
         kill.WaitForExit(5000);
     }
 
-    private RoleProcess StartGateway(IPEndPoint register) => Start("SwooleGateway.Gateway",
+    private RoleProcess StartGateway(IPEndPoint register, int? fileLimit = null) => Start("SwooleGateway.Gateway", fileLimit,
         $"--SwooleGateway:Registers:0={register}",
         "--SwooleGateway:Gateway:Internal=127.0.0.1:0",
         "--SwooleGateway:Gateway:Listeners:0:Name=ws", "--SwooleGateway:Gateway:Listeners:0:Protocol=WebSocket", "--SwooleGateway:Gateway:Listeners:0:Endpoint=127.0.0.1:0",
