@@ -66,7 +66,7 @@ public class DispatchBenchmarks
         (InternalConnection toWorker, InternalConnection workerEnd) = LinkPair();
         _ = workerEnd.RunAsync(new Discard(), _stop.Token);
         var gatewayOptions = new GatewayOptions();
-        _router = new EventRouter(gatewayOptions, NullLogger.Instance);
+        _router = new EventRouter(gatewayOptions, new ClientStore(), new RoundRobinRouter(), NullLogger.Instance);
         _workerLink = new WorkerLink(toWorker, receivesEvents: true, gatewayOptions.MaxUnackedEventsPerWorker, gatewayOptions.MaxUnackedBytesPerWorker);
         _router.WorkerConnected(_workerLink);
         var listener = new TcpFramedListener(new ListenerOptions { Name = "tcp", Protocol = ListenerProtocol.Tcp }, gatewayOptions,

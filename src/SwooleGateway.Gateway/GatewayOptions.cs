@@ -78,6 +78,9 @@ public sealed class GatewayOptions
     /// <summary>Per-IP message throttle (the seed's token refill). Off by default. Changeable while running.</summary>
     public ThrottleOptions Throttle { get; set; } = new();
 
+    /// <summary>Which worker handles each client's events (section <c>Routing</c>); an <c>IEventRouter</c> registered in DI replaces it.</summary>
+    public RoutingOptions Routing { get; set; } = new();
+
     /// <summary>The listeners of a gateway whose configuration names none.</summary>
     public static IReadOnlyList<ListenerOptions> DefaultListeners { get; } = [DefaultListener(0)!, DefaultListener(1)!];
 
@@ -193,6 +196,42 @@ public enum ThrottleAction
 
     /// <summary>Close every client of that IP.</summary>
     CloseAllFromIp,
+}
+
+/// <summary>
+/// How a gateway picks the worker for a client's events. A client stays with its worker (its events run in order there)
+/// until its worker leaves or, with <see cref="RoutingStrategy.ConsistentHash"/>, until its key says otherwise.
+/// </summary>
+public sealed class RoutingOptions
+{
+    /// <summary>Default <see cref="RoutingStrategy.RoundRobin"/>.</summary>
+    public RoutingStrategy Strategy { get; set; } = RoutingStrategy.RoundRobin;
+
+    /// <summary>
+    /// For <see cref="RoutingStrategy.ConsistentHash"/>, what a client's key is: <c>uid</c> (default; its bound uid),
+    /// <c>group</c> (its first group in ordinal order), <c>group:PREFIX</c> (its first group whose name starts with PREFIX,
+    /// e.g. <c>group:room:</c>), or <c>session:FIELD</c> (the value of a session field). A client without a key goes
+    /// round-robin and stays put.
+    /// </summary>
+    public string Key { get; set; } = "uid";
+
+    /// <summary>
+    /// Listener name → tag: that listener's clients go only to workers with the tag (<c>SwooleGateway:Worker:Tags</c>);
+    /// while none is connected their events are held. Listeners not named here use every worker.
+    /// </summary>
+    public Dictionary<string, string> ListenerTags { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+}
+
+public enum RoutingStrategy
+{
+    /// <summary>Each new client goes to the next worker (skipping workers that are behind); it stays there.</summary>
+    RoundRobin,
+
+    /// <summary>
+    /// Clients with the same key (<see cref="RoutingOptions.Key"/>) go to the same worker, on every gateway; when a
+    /// worker joins or leaves, only the keys of the hash ranges it takes or gives up move.
+    /// </summary>
+    ConsistentHash,
 }
 
 /// <summary>How a TCP listener cuts the stream into messages.</summary>

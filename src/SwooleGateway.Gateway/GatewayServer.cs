@@ -47,7 +47,7 @@ internal sealed partial class GatewayServer : BackgroundService
 
     public GatewayServer(IOptions<SwooleGatewayOptions> options, IOptions<GatewayOptions> gatewayOptions, SocketTransport sockets, ILogger<GatewayServer> logger,
         IOptions<GatewayCommandOptions>? commands = null, IOptions<GatewayFramerOptions>? framers = null, IOptionsMonitor<GatewayOptions>? live = null,
-        IOptions<GatewayAuthorizationOptions>? authorization = null)
+        IOptions<GatewayAuthorizationOptions>? authorization = null, IEventRouter? eventRouter = null)
     {
         _options = options.Value;
         _gatewayOptions = gatewayOptions.Value;
@@ -56,12 +56,19 @@ internal sealed partial class GatewayServer : BackgroundService
         _authorizer = authorization?.Value.Authorizer;
         _framers = framers?.Value.Framers ?? new Dictionary<string, Func<Framing.IClientFramer>>();
         _live = new LiveGatewayOptions(_gatewayOptions, live);
-        _router = new EventRouter(_gatewayOptions, logger);
+        _router = new EventRouter(_gatewayOptions, _store, eventRouter ?? CreateRouter(_gatewayOptions.Routing), logger);
         var sender = new ClientSender(_gatewayOptions, logger);
         _commands = new CommandExecutor(new CommandServices(_store, sender, commands?.Value.Handlers ?? new Dictionary<string, GatewayCommandHandler>(),
-            callerId => new GatewayCommandContext(callerId, _gatewayId, _store.Count, _router.WorkerCount), logger));
+            callerId => new GatewayCommandContext(callerId, _gatewayId, _store.Count, _router.WorkerCount), logger, _router.Reconsider));
         GatewayMetrics.Observe(() => _store.Count, () => _router.WorkerCount, () => _router.Unacknowledged, () => _router.Held);
     }
+
+    /// <summary>The router <c>SwooleGateway:Gateway:Routing</c> configures (throws, saying what to write, for a bad key).</summary>
+    private static IEventRouter CreateRouter(RoutingOptions routing) => routing.Strategy switch
+    {
+        RoutingStrategy.ConsistentHash => ConsistentHashRouter.Create(routing.Key),
+        _ => new RoundRobinRouter(),
+    };
 
     /// <summary>Completes when every listener is bound (faults when binding failed).</summary>
     public Task Ready => _ready.Task;

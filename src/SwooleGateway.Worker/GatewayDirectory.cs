@@ -31,12 +31,14 @@ internal sealed class GatewayDirectory : IFrameHandler
     private readonly ConcurrentDictionary<string, long> _lostUntil = new(StringComparer.Ordinal); // expired entries are pruned by Targets
     private readonly ConcurrentDictionary<string, long> _leftUntil = new(StringComparer.Ordinal); // said goodbye: a register still listing it is behind
     private readonly TimeSpan _missingWindow;
+    private readonly string[] _tags; // sent to every gateway in the handshake
     private GatewayLink[] _snapshot = [];
     private CancellationToken _stopping;
 
     public GatewayDirectory(SocketTransport sockets, SwooleGatewayOptions options, ILogger logger, string role, string nodeId, HandlerScheduler? scheduler,
-        TimeSpan? missingGatewayWindow = null)
+        TimeSpan? missingGatewayWindow = null, string[]? tags = null)
     {
+        _tags = tags ?? [];
         _missingWindow = missingGatewayWindow ?? TimeSpan.FromSeconds(10);
         _sockets = sockets;
         _options = options;
@@ -259,7 +261,7 @@ internal sealed class GatewayDirectory : IFrameHandler
                 Remove(link);
                 link.Close();
             }
-        }, _stopping);
+        }, _stopping, _tags);
 
     /// <summary>Adds a link made elsewhere (tests drive the API over in-memory links this way).</summary>
     internal void Attach(GatewayLink link) => Add(link);

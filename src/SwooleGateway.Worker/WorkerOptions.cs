@@ -8,6 +8,13 @@ public sealed class WorkerOptions
     /// <summary>Name of this worker in logs and on gateways. Default: machine, process id and a random suffix.</summary>
     public string? Name { get; set; }
 
+    /// <summary>
+    /// Labels gateways route by (sent to every gateway when this worker connects): a listener whose
+    /// <c>SwooleGateway:Gateway:Routing:ListenerTags</c> names a tag sends its clients only to workers with that tag,
+    /// and a custom <c>IEventRouter</c> sees them. Each at most 256 characters; at most 64.
+    /// </summary>
+    public List<string> Tags { get; set; } = [];
+
     /// <summary>How long a call that waits for gateways (queries) may take. Default 5 s.</summary>
     public TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(5);
 

@@ -35,10 +35,23 @@ public sealed partial class WorkerService : BackgroundService
         options.Value.Validate();
         string nodeId = _workerOptions.Name ?? $"worker-{Environment.MachineName}-{Environment.ProcessId}-{Random.Shared.Next(0x10000):x4}";
         _scheduler = new HandlerScheduler(handler, _workerOptions, logger, clientId => Api!.CloseClient(clientId));
-        _directory = new GatewayDirectory(sockets, options.Value, logger, Role, nodeId, _scheduler, _workerOptions.MissingGatewayWindow);
+        _directory = new GatewayDirectory(sockets, options.Value, logger, Role, nodeId, _scheduler, _workerOptions.MissingGatewayWindow, Tags(_workerOptions.Tags));
         Api = new GatewayApi(_directory, _workerOptions);
         handler.Gateway = Api;
         WorkerMetrics.Observe(() => _scheduler.Active, () => _scheduler.Waiting);
+    }
+
+    /// <summary>The configured tags, checked: the handshake carries at most 64 names of 1 to 256 characters.</summary>
+    private static string[] Tags(List<string> tags)
+    {
+        string[] distinct = [.. tags.Where(t => !string.IsNullOrWhiteSpace(t)).Select(t => t.Trim()).Distinct(StringComparer.Ordinal)];
+        if (distinct.Length > Protocol.Messages.AuthFrame.MaxTags || distinct.Any(t => t.Length > Protocol.Handshake.MaxNameLength))
+        {
+            throw new InvalidOperationException(
+                $"SwooleGateway:Worker:Tags has {distinct.Length} tags; at most {Protocol.Messages.AuthFrame.MaxTags} of at most {Protocol.Handshake.MaxNameLength} characters each are allowed.");
+        }
+
+        return distinct;
     }
 
     /// <summary>This worker's Gateway API.</summary>

@@ -21,7 +21,7 @@ internal static partial class OutboundLink
     public static async Task RunAsync(
         SocketTransport sockets, SwooleGatewayOptions options, ILogger logger, string address, string peerKind,
         string localRole, string localId, Func<bool> keepGoing, Func<InternalConnection, IPEndPoint, Task> runConnected,
-        CancellationToken stopping)
+        CancellationToken stopping, string[]? localTags = null)
     {
         TimeSpan delay = FirstDelay;
         bool reportUnreachable = true;
@@ -30,7 +30,7 @@ internal static partial class OutboundLink
             try
             {
                 IPEndPoint endpoint = await EndpointParser.ResolveAsync(address, stopping).ConfigureAwait(false);
-                InternalConnection link = await InternalConnection.ConnectAsync(sockets, endpoint, localRole, localId, options, logger, stopping).ConfigureAwait(false);
+                InternalConnection link = await InternalConnection.ConnectAsync(sockets, endpoint, localRole, localId, options, logger, stopping, localTags).ConfigureAwait(false);
                 Log.Connected(logger, peerKind, address, link.PeerId);
                 reportUnreachable = true;
                 delay = FirstDelay;

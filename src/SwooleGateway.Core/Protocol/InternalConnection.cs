@@ -70,6 +70,9 @@ internal sealed partial class InternalConnection
 
     public string PeerId { get; }
 
+    /// <summary>The tags the peer sent in its handshake (a worker's <c>SwooleGateway:Worker:Tags</c>); empty for the others.</summary>
+    public string[] PeerTags { get; private init; } = [];
+
     public EndPoint? RemoteEndPoint => _transport.RemoteEndPoint;
 
     /// <summary>Cancelled when the link starts closing.</summary>
@@ -123,7 +126,7 @@ internal sealed partial class InternalConnection
             }
 
             await WriteAsync(output, Frame.Write(new WelcomeFrame(Handshake.ServerProof(options.Secret, auth.Nonce, serverNonce)))).ConfigureAwait(false);
-            return new InternalConnection(transport, options, logger, auth.Role, auth.NodeId);
+            return new InternalConnection(transport, options, logger, auth.Role, auth.NodeId) { PeerTags = auth.Tags };
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -145,16 +148,16 @@ internal sealed partial class InternalConnection
     /// <summary>Client side of the handshake. Throws <see cref="HandshakeException"/> when refused or the peer cannot prove the secret.</summary>
     public static async Task<InternalConnection> ConnectAsync(
         SocketTransport sockets, IPEndPoint endpoint, string localRole, string localId,
-        SwooleGatewayOptions options, ILogger logger, CancellationToken cancellationToken)
+        SwooleGatewayOptions options, ILogger logger, CancellationToken cancellationToken, string[]? localTags = null)
     {
         ConnectionContext transport = await sockets.ConnectAsync(endpoint, options.ConnectTimeout, cancellationToken).ConfigureAwait(false);
-        return await HandshakeAsClientAsync(transport, endpoint.ToString(), localRole, localId, options, logger, cancellationToken).ConfigureAwait(false);
+        return await HandshakeAsClientAsync(transport, endpoint.ToString(), localRole, localId, options, logger, cancellationToken, localTags).ConfigureAwait(false);
     }
 
     /// <summary>Client side of the handshake over any transport (sockets, or in-memory pipes in tests).</summary>
     internal static async Task<InternalConnection> HandshakeAsClientAsync(
         ConnectionContext transport, string endpoint, string localRole, string localId,
-        SwooleGatewayOptions options, ILogger logger, CancellationToken cancellationToken)
+        SwooleGatewayOptions options, ILogger logger, CancellationToken cancellationToken, string[]? localTags = null)
     {
         try
         {
@@ -168,7 +171,7 @@ internal sealed partial class InternalConnection
 
             byte[] clientNonce = Handshake.NewNonce();
             byte[] proof = Handshake.ClientProof(options.Secret, hello.Nonce, clientNonce, localRole, localId);
-            await WriteAsync(transport.Transport.Output, Frame.Write(new AuthFrame(Handshake.ProtocolVersion, localRole, localId, clientNonce, proof))).ConfigureAwait(false);
+            await WriteAsync(transport.Transport.Output, Frame.Write(new AuthFrame(Handshake.ProtocolVersion, localRole, localId, clientNonce, proof, localTags ?? []))).ConfigureAwait(false);
 
             (WelcomeFrame welcome, RejectFrame? rejected) = await ReadHandshakeAsync<WelcomeFrame>(transport.Transport.Input, acceptReject: true, timeout.Token).ConfigureAwait(false);
             if (rejected is { } reject)

@@ -18,6 +18,10 @@ internal sealed record SessionState(byte[] Bytes, uint Version)
     public static SessionState Initial(IReadOnlyDictionary<string, object?> session) =>
         new(MessagePackSerializer.Serialize(new Dictionary<string, object?>(session), s_options), 1);
 
+    /// <summary>The session as a dictionary (null when empty), for a router that routes by a session field.</summary>
+    public IReadOnlyDictionary<string, object?>? Decode() =>
+        Bytes.Length == 0 ? null : MessagePackSerializer.Deserialize<Dictionary<string, object?>>(Bytes, s_options);
+
     /// <summary>
     /// Replaces (or, with <paramref name="merge"/>, merges key by key into) the session of <paramref name="connection"/>;
     /// empty <paramref name="bytes"/> delete it. False, with the reason, when the bytes are not a MessagePack map.

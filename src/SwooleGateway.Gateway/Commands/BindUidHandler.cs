@@ -9,6 +9,7 @@ internal sealed class BindUidHandler(CommandServices services) : ICommandHandler
         if (services.Store.Find(command.ConnectionId) is { } client)
         {
             services.Store.BindUid(client, command.Uid);
+            services.Reconsider(client, Routing.RoutingInputs.Uid);
         }
 
         return default;

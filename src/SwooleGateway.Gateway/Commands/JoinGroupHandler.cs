@@ -9,6 +9,7 @@ internal sealed class JoinGroupHandler(CommandServices services) : ICommandHandl
         if (services.Store.Find(command.ConnectionId) is { } client)
         {
             services.Store.JoinGroup(client, command.Group);
+            services.Reconsider(client, Routing.RoutingInputs.Groups);
         }
 
         return default;

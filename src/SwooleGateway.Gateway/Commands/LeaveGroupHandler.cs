@@ -9,6 +9,7 @@ internal sealed class LeaveGroupHandler(CommandServices services) : ICommandHand
         if (services.Store.Find(command.ConnectionId) is { } client)
         {
             services.Store.LeaveGroup(client, command.Group);
+            services.Reconsider(client, Routing.RoutingInputs.Groups);
         }
 
         return default;

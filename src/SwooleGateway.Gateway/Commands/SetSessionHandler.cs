@@ -8,9 +8,14 @@ internal sealed class SetSessionHandler(CommandServices services) : ICommandHand
 {
     public ValueTask<NoResult> Execute(in SetSessionCommand command, CommandContext context)
     {
-        if (services.Store.Find(command.ConnectionId) is { } client && !SessionState.TryApply(client, command.Session, merge: false, out string? error))
+        if (services.Store.Find(command.ConnectionId) is { } client)
         {
-            throw new CommandRefusedException(ReplyStatus.BadArguments, error);
+            if (!SessionState.TryApply(client, command.Session, merge: false, out string? error))
+            {
+                throw new CommandRefusedException(ReplyStatus.BadArguments, error);
+            }
+
+            services.Reconsider(client, Routing.RoutingInputs.Session);
         }
 
         return default;

@@ -8,9 +8,14 @@ internal sealed class UpdateSessionHandler(CommandServices services) : ICommandH
 {
     public ValueTask<NoResult> Execute(in UpdateSessionCommand command, CommandContext context)
     {
-        if (services.Store.Find(command.ConnectionId) is { } client && !SessionState.TryApply(client, command.Session, merge: true, out string? error))
+        if (services.Store.Find(command.ConnectionId) is { } client)
         {
-            throw new CommandRefusedException(ReplyStatus.BadArguments, error);
+            if (!SessionState.TryApply(client, command.Session, merge: true, out string? error))
+            {
+                throw new CommandRefusedException(ReplyStatus.BadArguments, error);
+            }
+
+            services.Reconsider(client, Routing.RoutingInputs.Session);
         }
 
         return default;

@@ -9,7 +9,7 @@ namespace SwooleGateway.Gateway.Routing;
 /// Invariants: every event of the client that a worker has not acknowledged is on <see cref="Worker"/>'s link, and
 /// <see cref="InFlight"/> counts them; <see cref="Held"/> holds the events that have not gone to any worker yet, in the
 /// order the client caused them, and is only ever non-empty while <see cref="Worker"/> takes no events (draining, gone,
-/// or none). So a new event either goes straight to an accepting <see cref="Worker"/> or queues behind the held ones.
+/// or none) or the client is <see cref="Moving"/>. So a new event either goes straight to an accepting <see cref="Worker"/> or queues behind the held ones.
 /// </remarks>
 internal struct ClientRoute
 {
@@ -26,6 +26,13 @@ internal struct ClientRoute
 
     /// <summary>Events waiting for a worker, oldest first (under the router's lock).</summary>
     public Queue<HeldEvent>? Held;
+
+    /// <summary>
+    /// The router chose another worker for this client (its key changed, or a worker joined) while <see cref="Worker"/>
+    /// still takes events: new events go the slow way, wait until <see cref="Worker"/> has acknowledged the earlier
+    /// ones, then go to the worker chosen then. Written under the router's lock; read without it on the fast path.
+    /// </summary>
+    public bool Moving;
 
     /// <summary>Listed among the clients that wait for any worker to connect (under the router's lock).</summary>
     public bool WaitingForWorker;

@@ -18,7 +18,7 @@ namespace SwooleGateway.Gateway.Routing;
 /// worker to another, or holds its events, happens under this router's lock, so a client's new event never overtakes
 /// one that is held or being redelivered (see the invariants on <see cref="ClientRoute"/>). Lock order: router, then link.
 /// </remarks>
-internal sealed partial class EventRouter(GatewayOptions options, ILogger logger)
+internal sealed partial class EventRouter(GatewayOptions options, ClientStore store, IEventRouter policy, ILogger logger)
 {
     /// <summary>How often a move to another worker is tried before the event is held (workers stopping at that moment).</summary>
     private const int PickAttempts = 4;
@@ -32,6 +32,10 @@ internal sealed partial class EventRouter(GatewayOptions options, ILogger logger
     private int _held; // new events held (redeliveries are bounded by the links' windows instead); under _gate
     private long _heldBytes; // their frames' bytes; under _gate
     private int _noWorkerWarned;
+    private int _eligibleVersion = -1; // the pool's version _accepting and _tagged were built from; under _gate
+    private RoutingWorker[] _accepting = []; // under _gate
+    private readonly Dictionary<string, RoutingWorker[]> _tagged = new(StringComparer.Ordinal); // under _gate: tag → accepting workers with it
+    private long _policyFailedLogged; // Environment.TickCount64 of the last "router failed" log line
 
     /// <summary>Workers that take events now.</summary>
     public int WorkerCount => _workers.Count;
@@ -108,6 +112,7 @@ internal sealed partial class EventRouter(GatewayOptions options, ILogger logger
         lock (_gate)
         {
             _workers.Add(link);
+            Rebalance(link.Connection.PeerId);
             if (_waitingForWorker.Count > 0)
             {
                 long expiredBefore = Environment.TickCount64 - (long)options.HoldEventsFor.TotalMilliseconds;
@@ -134,6 +139,7 @@ internal sealed partial class EventRouter(GatewayOptions options, ILogger logger
     public void WorkerDraining(WorkerLink link)
     {
         link.MarkDraining();
+        _workers.Changed();
         Log.WorkerDraining(logger, link.Connection.PeerId, link.Unacknowledged);
     }
 
@@ -221,7 +227,7 @@ internal sealed partial class EventRouter(GatewayOptions options, ILogger logger
     /// </summary>
     private void Route<TEvent>(ClientConnection client, in TEvent evt) where TEvent : struct, IClientEvent<TEvent>
     {
-        if (Volatile.Read(ref client.Route.Worker) is { } worker && worker.TrySendEvent(client, evt))
+        if (!Volatile.Read(ref client.Route.Moving) && Volatile.Read(ref client.Route.Worker) is { } worker && worker.TrySendEvent(client, evt))
         {
             return;
         }
@@ -240,39 +246,187 @@ internal sealed partial class EventRouter(GatewayOptions options, ILogger logger
             return;
         }
 
-        if (client.Route.Worker is { } current)
+        bool moving = client.Route.Moving;
+        if (!moving && client.Route.Worker is { } current && current.TrySendEvent(client, evt))
         {
-            if (current.TrySendEvent(client, evt))
-            {
-                return;
-            }
+            return;
+        }
 
-            if (Volatile.Read(ref client.Route.InFlight) > 0)
-            {
-                // Its worker stopped accepting but still has earlier events of this client: this one waits until they
-                // are acknowledged (a draining worker) or redelivered (a lost one).
-                Hold(client, evt);
-                return;
-            }
+        if (Volatile.Read(ref client.Route.InFlight) > 0)
+        {
+            // Its worker stopped accepting (or the client moves elsewhere) but still has earlier events of this client:
+            // this one waits until they are acknowledged (draining, moving) or redelivered (a lost worker).
+            Hold(client, evt);
+            return;
         }
 
         for (int attempt = 0; attempt < PickAttempts; attempt++)
         {
-            if (_workers.Pick() is not { } next)
+            if (Choose(client) is not { } next)
             {
                 break;
             }
 
             if (next.TrySendEvent(client, evt))
             {
-                Volatile.Write(ref client.Route.Worker, next);
+                MovedTo(client, next);
                 return;
             }
+
+            _eligibleVersion = -1; // it stopped accepting just now
+        }
+
+        if (moving)
+        {
+            // Nothing of it is out anywhere and no worker takes it now: it starts afresh when one does.
+            Volatile.Write(ref client.Route.Worker, null);
+            Volatile.Write(ref client.Route.Moving, false);
         }
 
         if (Hold(client, evt))
         {
             WaitForWorker(client);
+        }
+    }
+
+    /// <summary>The client's events go to <paramref name="worker"/> from now on (written before the fast path may see it).</summary>
+    private static void MovedTo(ClientConnection client, WorkerLink worker)
+    {
+        if (client.Route.Moving && client.Route.Worker != worker)
+        {
+            GatewayMetrics.ClientsMoved.Add(1);
+        }
+
+        Volatile.Write(ref client.Route.Worker, worker);
+        Volatile.Write(ref client.Route.Moving, false);
+    }
+
+    // ---- choosing ----
+
+    /// <summary>
+    /// What the router chooses for <paramref name="client"/> among the accepting workers its listener may use; null when
+    /// there is none (or the router holds it). A router that throws or answers outside the list gets round-robin instead,
+    /// and a log line (at most one per 10 s). Under the router's lock.
+    /// </summary>
+    private WorkerLink? Choose(ClientConnection client)
+    {
+        RoutingWorker[] eligible = Eligible(client);
+        if (eligible.Length == 0)
+        {
+            return null;
+        }
+
+        RoutingWorker? chosen;
+        string? failure = null;
+        try
+        {
+            chosen = policy.Choose(new RoutingClient(client, store, client.Route.Worker?.Routing), eligible);
+            if (chosen is not null && Array.IndexOf(eligible, chosen) < 0)
+            {
+                failure = $"it chose worker {chosen.NodeId}, which is not among the workers it was offered";
+            }
+        }
+        catch (Exception ex)
+        {
+            chosen = null;
+            failure = ex.ToString();
+        }
+
+        if (failure is not null)
+        {
+            long now = Environment.TickCount64;
+            if (now - _policyFailedLogged >= 10_000 || _policyFailedLogged == 0)
+            {
+                _policyFailedLogged = now;
+                Log.RouterFailed(logger, policy.GetType().Name, client.ClientId, failure);
+            }
+
+            chosen = eligible[(int)((uint)client.Id % (uint)eligible.Length)];
+        }
+
+        return chosen?.Link;
+    }
+
+    /// <summary>The accepting workers a client of this listener may use (cached until a worker joins, leaves or stops accepting).</summary>
+    private RoutingWorker[] Eligible(ClientConnection client)
+    {
+        int version = _workers.Version;
+        if (version != _eligibleVersion)
+        {
+            _accepting = [.. _workers.All.Where(w => w.Accepting).Select(w => w.Routing)];
+            _tagged.Clear();
+            _eligibleVersion = version;
+        }
+
+        if (options.Routing.ListenerTags.Count == 0 || !options.Routing.ListenerTags.TryGetValue(client.Listener.Name, out string? tag))
+        {
+            return _accepting;
+        }
+
+        if (!_tagged.TryGetValue(tag, out RoutingWorker[]? tagged))
+        {
+            _tagged[tag] = tagged = [.. _accepting.Where(w => w.HasTag(tag))];
+        }
+
+        return tagged;
+    }
+
+    /// <summary>
+    /// Something the router's choice depends on changed for <paramref name="client"/> (a uid bound, a group joined, its
+    /// session set): when the router now chooses another worker, the client moves there once its current worker has
+    /// acknowledged its earlier events (its next event waits for that). Does nothing for a router that does not depend
+    /// on <paramref name="changed"/>.
+    /// </summary>
+    public void Reconsider(ClientConnection client, RoutingInputs changed)
+    {
+        if ((policy.Inputs & changed) == 0)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            ReconsiderLocked(client);
+        }
+    }
+
+    private bool ReconsiderLocked(ClientConnection client)
+    {
+        // A client with no worker yet chooses with its first event; one whose worker stopped accepting moves anyway.
+        if (client.Route.Moving || client.Route.Worker is not { Accepting: true } current || client.IsClosing)
+        {
+            return false;
+        }
+
+        if (Choose(client) is not { } desired || desired == current)
+        {
+            return false;
+        }
+
+        Volatile.Write(ref client.Route.Moving, true);
+        return true;
+    }
+
+    /// <summary>A worker joined and the router depends on the set of workers: every client the router now places elsewhere moves there.</summary>
+    private void Rebalance(string nodeId)
+    {
+        if ((policy.Inputs & RoutingInputs.Workers) == 0)
+        {
+            return;
+        }
+
+        int moving = 0;
+        foreach (KeyValuePair<ulong, ClientConnection> entry in store.Connections)
+        {
+            if (ReconsiderLocked(entry.Value))
+            {
+                moving++;
+            }
+        }
+
+        if (moving > 0)
+        {
+            Log.Rebalancing(logger, nodeId, moving, store.Count);
         }
     }
 
@@ -351,6 +505,7 @@ internal sealed partial class EventRouter(GatewayOptions options, ILogger logger
                 }
 
                 target = null;
+                _eligibleVersion = -1;
                 continue;
             }
 
@@ -362,14 +517,14 @@ internal sealed partial class EventRouter(GatewayOptions options, ILogger logger
 
         if (sentToTarget > 0)
         {
-            Volatile.Write(ref client.Route.Worker, target);
+            MovedTo(client, target!);
         }
 
         if (held.Count == 0)
         {
             client.Route.Held = null;
         }
-        else if (Volatile.Read(ref client.Route.InFlight) == 0 && _workers.Pick() is null)
+        else if (Volatile.Read(ref client.Route.InFlight) == 0 && Choose(client) is null)
         {
             WaitForWorker(client);
         }
@@ -377,15 +532,15 @@ internal sealed partial class EventRouter(GatewayOptions options, ILogger logger
         return (sent, expired);
     }
 
-    /// <summary>The worker a client's held events may go to now; null while its earlier events are still out on a worker that stopped accepting.</summary>
+    /// <summary>The worker a client's held events may go to now; null while its earlier events are still out on a worker that stopped accepting or that it leaves.</summary>
     private WorkerLink? Target(ClientConnection client)
     {
-        if (client.Route.Worker is { Accepting: true } current)
+        if (!client.Route.Moving && client.Route.Worker is { Accepting: true } current)
         {
             return current;
         }
 
-        return Volatile.Read(ref client.Route.InFlight) > 0 ? null : _workers.Pick();
+        return Volatile.Read(ref client.Route.InFlight) > 0 ? null : Choose(client);
     }
 
     private void Forget(HeldEvent e)
@@ -472,6 +627,12 @@ internal sealed partial class EventRouter(GatewayOptions options, ILogger logger
 
         [LoggerMessage(3019, LogLevel.Warning, "Worker {NodeId} left without acknowledging {Events} events of {Clients} clients: redelivering them, in order and flagged as redelivered, to the workers that take those clients over", EventName = "Redelivering")]
         public static partial void Redelivering(ILogger logger, string nodeId, int events, int clients);
+
+        [LoggerMessage(3024, LogLevel.Error, "The event router {Router} failed for client {ClientId} (routing it to a worker of its choice instead; logged at most every 10 s): {Reason}", EventName = "RouterFailed")]
+        public static partial void RouterFailed(ILogger logger, string router, string clientId, string reason);
+
+        [LoggerMessage(3025, LogLevel.Information, "Worker {NodeId} joined: {Moving} of {Clients} clients move to the workers the router places them on now, each after its current worker has finished its events", EventName = "Rebalancing")]
+        public static partial void Rebalancing(ILogger logger, string nodeId, int moving, int clients);
 
         [LoggerMessage(3020, LogLevel.Warning, "Worker {NodeId} has {Unacknowledged} unacknowledged events (MaxUnackedEventsPerWorker {MaxEvents}, MaxUnackedBytesPerWorker {MaxBytes}): its clients' reads pause until it catches up", EventName = "WorkerWindowFull")]
         public static partial void WindowFull(ILogger logger, string nodeId, int unacknowledged, int maxEvents, long maxBytes);

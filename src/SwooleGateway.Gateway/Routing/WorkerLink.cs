@@ -26,7 +26,11 @@ internal sealed partial class WorkerLink
         ReceivesEvents = receivesEvents;
         _maxEvents = Math.Max(1, maxUnackedEvents);
         _maxBytes = Math.Max(1, maxUnackedBytes);
+        Routing = new RoutingWorker(this);
     }
+
+    /// <summary>This worker as an <see cref="IEventRouter"/> sees it.</summary>
+    public RoutingWorker Routing { get; }
 
     public InternalConnection Connection { get; }
 
@@ -102,7 +106,7 @@ internal sealed partial class WorkerLink
                 pairs.MoveNext();
                 _unacked.RemoveRange(first, pairs.Current, ref state, static (ClientConnection client, ref AckState s) =>
                 {
-                    if (Interlocked.Decrement(ref client.Route.InFlight) == 0 && s.Draining)
+                    if (Interlocked.Decrement(ref client.Route.InFlight) == 0 && (s.Draining || Volatile.Read(ref client.Route.Moving)))
                     {
                         s.Finished.Add(client);
                     }

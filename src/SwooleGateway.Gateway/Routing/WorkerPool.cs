@@ -5,12 +5,15 @@ internal sealed class WorkerPool
 {
     private readonly Lock _gate = new();
     private WorkerLink[] _workers = [];
-    private uint _next;
+    private int _version;
 
     public int Count => Volatile.Read(ref _workers).Length;
 
     /// <summary>The workers now (a snapshot; never modified after it is returned).</summary>
     public WorkerLink[] All => Volatile.Read(ref _workers);
+
+    /// <summary>Changes whenever a worker joins, leaves or stops taking events (after <see cref="All"/> shows it).</summary>
+    public int Version => Volatile.Read(ref _version);
 
     public void Add(WorkerLink link)
     {
@@ -18,6 +21,8 @@ internal sealed class WorkerPool
         {
             _workers = [.. _workers, link];
         }
+
+        Changed();
     }
 
     public void Remove(WorkerLink link)
@@ -26,27 +31,10 @@ internal sealed class WorkerPool
         {
             _workers = Array.FindAll(_workers, w => w != link);
         }
+
+        Changed();
     }
 
-    /// <summary>Picks an accepting worker round-robin, one whose window is not full if there is one; null when none accepts.</summary>
-    public WorkerLink? Pick()
-    {
-        WorkerLink[] workers = Volatile.Read(ref _workers);
-        WorkerLink? full = null;
-        for (int attempt = 0; attempt < workers.Length; attempt++)
-        {
-            WorkerLink candidate = workers[(int)(Interlocked.Increment(ref _next) % (uint)workers.Length)];
-            if (candidate.Accepting)
-            {
-                if (!candidate.IsFull)
-                {
-                    return candidate;
-                }
-
-                full ??= candidate;
-            }
-        }
-
-        return full;
-    }
+    /// <summary>A worker stopped taking events (draining, or its link is closing).</summary>
+    public void Changed() => Interlocked.Increment(ref _version);
 }

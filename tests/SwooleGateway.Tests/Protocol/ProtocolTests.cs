@@ -85,9 +85,45 @@ public sealed class ProtocolTests
     [TestCaseSource(nameof(WithFields))]
     public void A_frame_without_a_field_its_kind_needs_is_a_protocol_error(WireCase message)
     {
-        byte[] truncated = WireCase.WithoutLastItem(message.Write());
+        // Fields named "name?" came later: an older peer leaves them out. The last field before them is required.
+        int optional = OptionalTail(message);
+        Assume.That(optional, Is.LessThan(ParseSchema(message.Schema).Count), "every field is optional");
+        byte[] truncated = WireCase.WithoutLastItem(message.Write(), optional + 1);
         ProtocolErrorException error = Assert.Throws<ProtocolErrorException>(() => message.ReadAndWrite(WireCase.Body(truncated)))!;
         Assert.That(error.Message, Does.Contain("fewer fields"));
+    }
+
+    [TestCaseSource(nameof(WithOptionalFields))]
+    public void A_frame_from_an_older_peer_without_the_later_fields_reads(WireCase message)
+    {
+        byte[] older = WireCase.WithoutLastItem(message.Write(), OptionalTail(message));
+        Assert.DoesNotThrow(() => message.ReadAndWrite(WireCase.Body(older)));
+    }
+
+    [Test]
+    public void Only_trailing_fields_are_optional()
+    {
+        foreach (WireCase message in WireCases.All())
+        {
+            List<(string Name, string Type)> fields = ParseSchema(message.Schema);
+            int optional = OptionalTail(message);
+            Assert.That(fields.Take(fields.Count - optional).Any(f => f.Name.EndsWith('?')), Is.False,
+                $"{message.Name}: an optional field (name?) is followed by a required one");
+        }
+    }
+
+    private static IEnumerable<WireCase> WithOptionalFields() => WireCases.All().Where(c => OptionalTail(c) > 0);
+
+    private static int OptionalTail(WireCase message)
+    {
+        List<(string Name, string Type)> fields = ParseSchema(message.Schema);
+        int n = 0;
+        while (n < fields.Count && fields[fields.Count - 1 - n].Name.EndsWith('?'))
+        {
+            n++;
+        }
+
+        return n;
     }
 
     [Test]

@@ -71,12 +71,12 @@ public abstract class WireCase
     }
 
     /// <summary>The frame with its last item removed, as an older or broken peer would send it.</summary>
-    internal static byte[] WithoutLastItem(byte[] frame)
+    internal static byte[] WithoutLastItem(byte[] frame, int items = 1)
     {
         var reader = new MessagePackReader(Body(frame));
         int count = reader.ReadArrayHeader();
         int headerLength = (int)reader.Consumed;
-        for (int i = 0; i < count - 1; i++)
+        for (int i = 0; i < count - items; i++)
         {
             reader.Skip();
         }
@@ -84,7 +84,7 @@ public abstract class WireCase
         int keep = (int)reader.Consumed - headerLength;
         var body = new ArrayBufferWriter<byte>();
         var w = new MessagePackWriter(body);
-        w.WriteArrayHeader(count - 1);
+        w.WriteArrayHeader(count - items);
         w.Flush();
         body.Write(frame.AsSpan(4 + headerLength, keep));
         return Frame(body.WrittenSpan);
