@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using SwooleGateway.Worker;
 
@@ -9,8 +10,11 @@ namespace EchoSample;
 /// A handler that speaks a tiny text command language, so the whole API can be driven from any plain
 /// WebSocket or TCP client (see README.md beside this file). Load tools rely on <c>echo:</c> and <c>bcast:</c>.
 /// </summary>
-public sealed partial class EchoHandler(ILogger<EchoHandler> logger) : GatewayEventHandler
+public sealed partial class EchoHandler(ILogger<EchoHandler> logger, IConfiguration configuration) : GatewayEventHandler
 {
+    /// <summary>The code version this worker runs (<c>--Echo:Version=v2</c>), answered to <c>version</c>: shows a rolling upgrade.</summary>
+    private readonly string _version = configuration["Echo:Version"] ?? "v1";
+
     private static ReadOnlySpan<byte> EchoPrefix => "echo:"u8;
 
     private static ReadOnlySpan<byte> BroadcastPrefix => "bcast:"u8;
@@ -52,6 +56,9 @@ public sealed partial class EchoHandler(ILogger<EchoHandler> logger) : GatewayEv
         {
             case "me":
                 await Gateway.SendToClient(clientId, "me:" + clientId);
+                break;
+            case "version":
+                await Gateway.SendToClient(clientId, "version:" + _version);
                 break;
             case "delay" when TrySplit(argument, out string delayMs, out string delayed) && int.TryParse(delayMs, CultureInfo.InvariantCulture, out int delay):
                 await Task.Delay(Math.Clamp(delay, 0, 60_000)); // a slow asynchronous call (a database, a web service)

@@ -228,6 +228,77 @@ public sealed class ProcessClusterTests
     }
 
     /// <summary>
+    /// Issue 11, acceptance 2, the README's upgrade procedure: under continuous echo load, start the v2 workers beside
+    /// the v1 ones, then SIGTERM the v1 ones (each drains: gateways send it nothing new, its clients move on as their
+    /// events are done). No request fails or is answered twice, no client disconnects, and the replies come from v2.
+    /// </summary>
+    [Test]
+    public async Task A_worker_upgrade_from_v1_to_v2_under_load_fails_no_request_and_disconnects_no_client()
+    {
+        RoleProcess register = StartRegister("127.0.0.1:0");
+        IPEndPoint registerEndPoint = await register.WaitForEndPoint("Register listening on ");
+        RoleProcess gateway = StartGateway(registerEndPoint);
+        IPEndPoint tcp = await gateway.WaitForEndPoint("Listener tcp (tcp) on ");
+        RoleProcess[] v1 = [StartWorker(registerEndPoint, "--Echo:Version=v1"), StartWorker(registerEndPoint, "--Echo:Version=v1")];
+        await gateway.WaitForOutput("(2 workers)");
+
+        var probes = new List<TcpTestClient>();
+        try
+        {
+            for (int i = 0; i < 6; i++)
+            {
+                probes.Add(await TcpTestClient.ConnectAsync(tcp));
+            }
+
+            Assert.That(await Versions(probes), Has.All.EqualTo("version:v1"));
+            await using PipelinedEchoLoad load = await PipelinedEchoLoad.StartAsync(tcp, clients: 50, window: 8);
+            await TimeoutExtensions.WaitUntil(() => load.Answered > 20_000, "the load to run", TimeSpan.FromSeconds(30));
+
+            // 1. The v2 workers join (the gateway now has four).
+            RoleProcess[] v2 = [StartWorker(registerEndPoint, "--Echo:Version=v2"), StartWorker(registerEndPoint, "--Echo:Version=v2")];
+            await gateway.WaitForOutput("(4 workers)");
+
+            // 2. The v1 workers stop gracefully, one after the other, under load.
+            foreach (RoleProcess old in v1)
+            {
+                long before = load.Answered;
+                Assert.That(await old.TerminateAsync(TimeSpan.FromSeconds(30)), Is.Zero, "v1 exits cleanly");
+                await TimeoutExtensions.WaitUntil(() => load.Answered > before + 10_000, "the load to go on", TimeSpan.FromSeconds(30));
+            }
+
+            long atEnd = load.Answered;
+            await TimeoutExtensions.WaitUntil(() => load.Answered > atEnd + 10_000, "the load to go on with v2 only", TimeSpan.FromSeconds(30));
+            load.StopSending();
+            await load.WaitForAnswersAsync(TimeSpan.FromSeconds(30));
+
+            List<string?> after = await Versions(probes);
+            TestContext.Out.WriteLine($"worker v1 → v2 under load: sent {load.Sent}, answered {load.Answered}, answered twice {load.Repeated}, clients disconnected {load.Disconnected}");
+            Assert.That(load.Disconnected, Is.Zero, "no client disconnected");
+            Assert.That(load.Answered, Is.EqualTo(load.Sent), "every request answered");
+            Assert.That(load.Repeated, Is.Zero, "a graceful stop redelivers nothing");
+            Assert.That(after, Has.All.EqualTo("version:v2"), "the same clients are now served by v2");
+            Assert.That(gateway.Output, Does.Not.Contain("left without acknowledging"));
+            Assert.That(v2.Any(w => w.HasExited) || gateway.HasExited, Is.False);
+        }
+        finally
+        {
+            probes.ForEach(p => p.Dispose());
+        }
+    }
+
+    private static async Task<List<string?>> Versions(List<TcpTestClient> clients)
+    {
+        var versions = new List<string?>();
+        foreach (TcpTestClient client in clients)
+        {
+            await client.SendAsync("version");
+            versions.Add(await client.ReceiveAsync());
+        }
+
+        return versions;
+    }
+
+    /// <summary>
     /// Each stock process, and an ASP.NET Core app that uses <c>AddSwooleGatewayClient()</c> (the Push sample, which crashed
     /// with an ObjectDisposedException here before), stopped the way service managers stop it (SIGTERM), exits with code 0
     /// and prints no exception.
@@ -381,7 +452,7 @@ public sealed class ProcessClusterTests
 
     private RoleProcess StartRegister(string listen) => Start("SwooleGateway.Register", $"--SwooleGateway:Register:Listen={listen}");
 
-    private RoleProcess StartWorker(IPEndPoint register) => Start("SwooleGateway.Samples.Echo", $"--SwooleGateway:Registers:0={register}");
+    private RoleProcess StartWorker(IPEndPoint register, params string[] args) => Start("SwooleGateway.Samples.Echo", [$"--SwooleGateway:Registers:0={register}", .. args]);
 
     private RoleProcess Start(string assembly, params string[] args) => Start(assembly, fileLimit: null, args);
 
