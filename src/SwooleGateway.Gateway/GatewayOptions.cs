@@ -28,6 +28,14 @@ public sealed class GatewayOptions
     /// <summary>Largest client message (WebSocket message after reassembly, or TCP frame). Default 64 KiB.</summary>
     public int MaxFrameSize { get; set; } = 64 * 1024;
 
+    /// <summary>
+    /// On a graceful stop (SIGTERM), after the gateway has told workers and registers it is leaving and stopped accepting
+    /// and reading from clients, it waits up to this long for the events its clients already sent to be handled (their
+    /// answers delivered) before it closes the clients (WebSocket status 1001, going away). It ends as soon as nothing is
+    /// in flight. Default 5 s; zero closes at once.
+    /// </summary>
+    public TimeSpan ShutdownGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>A client must finish its handshake (WebSocket upgrade) within this time. Default 10 s.</summary>
     public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

@@ -38,6 +38,7 @@ internal sealed partial class GatewayServer : BackgroundService
     private readonly EventRouter _router;
     private readonly CommandExecutor _commands;
     private readonly List<ClientListener> _listeners = [];
+    private readonly List<IConnectionListener> _clientListeners = []; // unbound first on a graceful stop
     private readonly ConcurrentDictionary<WorkerLink, byte> _links = new();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentDictionary<string, IPEndPoint> _listenerEndPoints = new();
@@ -146,6 +147,10 @@ internal sealed partial class GatewayServer : BackgroundService
                 }
 
                 IConnectionListener bound = _sockets.BindClients(EndpointParser.ParseListen(lo.Endpoint));
+                lock (_clientListeners)
+                {
+                    _clientListeners.Add(bound);
+                }
                 var endpoint = (IPEndPoint)bound.EndPoint;
                 if (!_listenerEndPoints.TryAdd(listener.Name, endpoint))
                 {
@@ -253,10 +258,57 @@ internal sealed partial class GatewayServer : BackgroundService
     /// counting it at once, instead of reporting it missing), and only then the links and clients close. The goodbye must
     /// go before the stopping token fires: the links' own callbacks on that token close them.
     /// </summary>
-    public override Task StopAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// A graceful stop: says it is leaving (workers and registers stop counting it), stops accepting and reading from
+    /// clients, waits up to ShutdownGracePeriod for what its clients sent to be handled, then closes them (1001).
+    /// </summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
     {
         SayLeaving();
-        return base.StopAsync(cancellationToken);
+        IConnectionListener[] listeners;
+        lock (_clientListeners)
+        {
+            listeners = [.. _clientListeners];
+        }
+
+        foreach (IConnectionListener listener in listeners)
+        {
+            await listener.UnbindAsync(CancellationToken.None).ConfigureAwait(false); // its accept loop ends; clients stay
+        }
+
+        _router.PauseReads();
+        await SettleAsync(cancellationToken).ConfigureAwait(false);
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Waits, at most ShutdownGracePeriod (or until the host's stop deadline), until no client event is in flight or held.</summary>
+    private async Task SettleAsync(CancellationToken cancellationToken)
+    {
+        TimeSpan grace = _gatewayOptions.ShutdownGracePeriod;
+        int inFlight = _router.Unacknowledged + _router.Held;
+        Log.Stopping(_logger, _gatewayId, _store.Count, inFlight, grace.TotalSeconds);
+        if (grace <= TimeSpan.Zero || inFlight == 0 || _store.Count == 0)
+        {
+            return;
+        }
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
+        try
+        {
+            while (clock.Elapsed < grace && _router.Unacknowledged + _router.Held > 0 && await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        int left = _router.Unacknowledged + _router.Held;
+        if (left > 0)
+        {
+            Log.StoppingWithEventsInFlight(_logger, left, clock.Elapsed.TotalSeconds);
+        }
     }
 
     private int _saidLeaving;
@@ -338,6 +390,12 @@ internal sealed partial class GatewayServer : BackgroundService
 
         [LoggerMessage(3004, LogLevel.Information, "{Role} {NodeId} disconnected: {Reason} ({Events} events sent to it; {Workers} workers left)", EventName = "WorkerDisconnected")]
         public static partial void WorkerDisconnected(ILogger logger, string role, string nodeId, string reason, ulong events, int workers);
+
+        [LoggerMessage(3026, LogLevel.Information, "Gateway {GatewayId} stopping: told workers and registers it is leaving, stopped accepting and reading from its {Clients} clients; waiting for {InFlight} events in flight (at most ShutdownGracePeriod, {Grace} s), then closing them (1001, going away)", EventName = "GatewayStopping")]
+        public static partial void Stopping(ILogger logger, string gatewayId, int clients, int inFlight, double grace);
+
+        [LoggerMessage(3027, LogLevel.Warning, "Closing clients with {Events} of their events still unhandled after {Seconds:0.0} s (ShutdownGracePeriod): their answers will not reach them", EventName = "GatewayStoppingWithEventsInFlight")]
+        public static partial void StoppingWithEventsInFlight(ILogger logger, int events, double seconds);
 
         [LoggerMessage(3015, LogLevel.Information, "Listener {Name}: TLS certificate reloaded ({Subject}, {Thumbprint})", EventName = "CertificateReloaded")]
         public static partial void CertificateReloaded(ILogger logger, string name, string subject, string thumbprint);

@@ -49,4 +49,52 @@ public sealed class GatewayLeavingTests
         Assert.That(failures, Is.Empty, "a planned stop does not look like a failure");
         Assert.That(exactAfterMs, Is.InRange(0, 1000), "exact within a second");
     }
+
+    /// <summary>
+    /// On a graceful stop the gateway stops accepting and reading, lets the events its clients already sent be handled
+    /// (within ShutdownGracePeriod), delivers their answers, and only then closes its clients with 1001.
+    /// </summary>
+    [TestCase(true)]
+    [TestCase(false)]
+    public async Task A_stopping_gateway_delivers_the_answers_its_clients_wait_for_then_closes_them_with_1001(bool websocket)
+    {
+        ProbeHandler.Reset();
+        await using TestCluster cluster = await TestCluster.StartAsync<ProbeHandler>(gateways: 1, workers: 1);
+        System.Net.IPEndPoint ws = cluster.WebSocketEndPoint;
+        System.Net.IPEndPoint tcp = cluster.TcpEndPoint;
+        await using WsTestClient wsClient = await WsTestClient.ConnectAsync(ws);
+        using TcpTestClient tcpClient = await TcpTestClient.ConnectAsync(tcp);
+        if (websocket)
+        {
+            await wsClient.SendAsync("delay:400:answered");
+        }
+        else
+        {
+            await tcpClient.SendAsync("delay:400:answered");
+        }
+
+        await TimeoutExtensions.WaitUntil(() => ProbeHandler.Handled.Any(h => h.Event.StartsWith("delay:", StringComparison.Ordinal)), "the request to reach the worker");
+        Task stopping = cluster.StopAsync(cluster.Gateways[0].Host);
+        await cluster.Logs.WaitFor("stopping: told workers and registers it is leaving");
+
+        // No new clients while it stops: the listener is closed.
+        using (var refused = new System.Net.Sockets.TcpClient())
+        {
+            Assert.ThrowsAsync(Is.InstanceOf<System.Net.Sockets.SocketException>(), async () => await refused.ConnectAsync(tcp.Address, tcp.Port));
+        }
+
+        if (websocket)
+        {
+            Assert.That(await wsClient.ReceiveAsync(TimeSpan.FromSeconds(10)), Is.EqualTo("answered"), "the answer in flight arrives");
+            Assert.That(await wsClient.ReceiveAsync(TimeSpan.FromSeconds(10)), Is.Null);
+            Assert.That(wsClient.Socket.CloseStatus, Is.EqualTo(System.Net.WebSockets.WebSocketCloseStatus.EndpointUnavailable), "1001, going away");
+        }
+        else
+        {
+            Assert.That(await tcpClient.ReceiveAsync(TimeSpan.FromSeconds(10)), Is.EqualTo("answered"), "the answer in flight arrives");
+            Assert.That(await tcpClient.ReceiveUntilNullAsync(), Is.True, "then a clean close");
+        }
+
+        await stopping.WaitAsync(TimeSpan.FromSeconds(20));
+    }
 }

@@ -32,6 +32,7 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
     private int _held; // new events held (redeliveries are bounded by the links' windows instead); under _gate
     private long _heldBytes; // their frames' bytes; under _gate
     private int _noWorkerWarned;
+    private TaskCompletionSource? _paused; // set when the gateway stops: every client read waits on it (it never completes)
     private int _eligibleVersion = -1; // the pool's version _accepting and _tagged were built from; under _gate
     private RoutingWorker[] _accepting = []; // under _gate
     private readonly Dictionary<string, RoutingWorker[]> _tagged = new(StringComparer.Ordinal); // under _gate: tag → accepting workers with it
@@ -79,7 +80,7 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
     {
         if (Volatile.Read(ref client.Route.Worker) is not { IsFull: true } worker)
         {
-            return null;
+            return _paused?.Task;
         }
 
         Task? room = worker.WaitForRoom(out bool newEpisode);
@@ -101,6 +102,12 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
 
     private static ReadOnlySequence<byte> Bytes(SessionState? session) =>
         session is null ? ReadOnlySequence<byte>.Empty : new ReadOnlySequence<byte>(session.Bytes);
+
+    /// <summary>
+    /// The gateway is stopping: client reads pause after the data they have (what a client sent so far still goes to
+    /// workers, nothing more is read), until the clients are closed.
+    /// </summary>
+    public void PauseReads() => Interlocked.CompareExchange(ref _paused, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), null);
 
     // ---- workers ----
 
