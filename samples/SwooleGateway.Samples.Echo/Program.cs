@@ -9,7 +9,7 @@ using SwooleGateway.Worker;
 bool allInOne = args.Contains("--all-in-one");
 string[] hostArgs = [.. args.Where(a => a != "--all-in-one")];
 
-HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = hostArgs, ContentRootPath = AppContext.BaseDirectory });
+HostApplicationBuilder builder = SwooleGateway.Hosting.StockHost.CreateBuilder(hostArgs);
 if (allInOne)
 {
     builder.Services.AddSwooleGatewayRegister();

@@ -228,6 +228,56 @@ public sealed class ProcessClusterTests
     }
 
     /// <summary>
+    /// Issue 11, acceptance 5: the operator's appsettings.json in the gateway's current folder is read, and a throttle
+    /// changed there takes effect while the gateway runs, without a restart and without dropping the throttled client.
+    /// </summary>
+    [Test]
+    public async Task A_throttle_changed_in_appsettings_json_takes_effect_without_a_restart()
+    {
+        string folder = Directory.CreateTempSubdirectory("sgw-live-").FullName;
+        try
+        {
+            string settings = Path.Combine(folder, "appsettings.json");
+            await File.WriteAllTextAsync(settings, Throttle(5));
+            RoleProcess register = StartRegister("127.0.0.1:0");
+            IPEndPoint registerEndPoint = await register.WaitForEndPoint("Register listening on ");
+            RoleProcess gateway = Start("SwooleGateway.Gateway", null, folder, GatewayArgs(registerEndPoint));
+            IPEndPoint tcp = await gateway.WaitForEndPoint("Listener tcp (tcp) on ");
+            StartWorker(registerEndPoint);
+            await gateway.WaitForOutput("(1 workers)");
+
+            using TcpTestClient client = await TcpTestClient.ConnectAsync(tcp);
+            for (int i = 0; i < 10; i++)
+            {
+                await client.SendAsync($"echo:{i}");
+            }
+
+            for (int i = 0; i < 5; i++)
+            {
+                Assert.That(await client.ReceiveAsync(), Is.EqualTo($"echo:{i}"));
+            }
+
+            await gateway.WaitForOutput("Throttling 127.0.0.1");
+
+            // The operator raises the limit in the file: the same connection gets through from then on.
+            await File.WriteAllTextAsync(settings, Throttle(0));
+            await TimeoutExtensions.WaitUntilAsync(async () =>
+            {
+                await client.SendAsync("echo:after");
+                return await client.ReceiveAsync(TimeSpan.FromSeconds(1)) == "echo:after";
+            }, "the throttle to be lifted by the edited appsettings.json");
+            Assert.That(gateway.HasExited, Is.False);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+
+        static string Throttle(int tokens) =>
+            "{ \"SwooleGateway\": { \"Gateway\": { \"Throttle\": { \"TokensPerInterval\": " + tokens + ", \"RefillInterval\": \"00:10:00\", \"Action\": \"Drop\" } } } }";
+    }
+
+    /// <summary>
     /// Issue 11, acceptance 2, the README's upgrade procedure: under continuous echo load, start the v2 workers beside
     /// the v1 ones, then SIGTERM the v1 ones (each drains: gateways send it nothing new, its clients move on as their
     /// events are done). No request fails or is answered twice, no client disconnects, and the replies come from v2.
@@ -444,11 +494,15 @@ public sealed class ProcessClusterTests
         kill.WaitForExit(5000);
     }
 
-    private RoleProcess StartGateway(IPEndPoint register, int? fileLimit = null) => Start("SwooleGateway.Gateway", fileLimit,
+    private RoleProcess StartGateway(IPEndPoint register, int? fileLimit = null) => Start("SwooleGateway.Gateway", fileLimit, GatewayArgs(register));
+
+    private static string[] GatewayArgs(IPEndPoint register) =>
+    [
         $"--SwooleGateway:Registers:0={register}",
         "--SwooleGateway:Gateway:Internal=127.0.0.1:0",
         "--SwooleGateway:Gateway:Listeners:0:Name=ws", "--SwooleGateway:Gateway:Listeners:0:Protocol=WebSocket", "--SwooleGateway:Gateway:Listeners:0:Endpoint=127.0.0.1:0",
-        "--SwooleGateway:Gateway:Listeners:1:Name=tcp", "--SwooleGateway:Gateway:Listeners:1:Protocol=Tcp", "--SwooleGateway:Gateway:Listeners:1:Endpoint=127.0.0.1:0");
+        "--SwooleGateway:Gateway:Listeners:1:Name=tcp", "--SwooleGateway:Gateway:Listeners:1:Protocol=Tcp", "--SwooleGateway:Gateway:Listeners:1:Endpoint=127.0.0.1:0",
+    ];
 
     private RoleProcess StartRegister(string listen) => Start("SwooleGateway.Register", $"--SwooleGateway:Register:Listen={listen}");
 
@@ -456,10 +510,12 @@ public sealed class ProcessClusterTests
 
     private RoleProcess Start(string assembly, params string[] args) => Start(assembly, fileLimit: null, args);
 
-    private RoleProcess Start(string assembly, int? fileLimit, params string[] args)
+    private RoleProcess Start(string assembly, int? fileLimit, params string[] args) => Start(assembly, fileLimit, null, args);
+
+    private RoleProcess Start(string assembly, int? fileLimit, string? workingDirectory, params string[] args)
     {
         string[] all = args.Any(a => a.StartsWith("--SwooleGateway:Secret=", StringComparison.Ordinal)) ? args : [$"--SwooleGateway:Secret={Secret}", .. args];
-        RoleProcess process = RoleProcess.Start(assembly, fileLimit, all);
+        RoleProcess process = RoleProcess.Start(assembly, fileLimit, workingDirectory, all);
         _processes.Add(process);
         return process;
     }

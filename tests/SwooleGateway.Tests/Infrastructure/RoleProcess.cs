@@ -28,7 +28,10 @@ public sealed partial class RoleProcess : IDisposable
     public static RoleProcess Start(string assembly, params string[] args) => Start(assembly, fileLimit: null, args);
 
     /// <summary>As <see cref="Start(string, string[])"/>, with at most <paramref name="fileLimit"/> open file descriptors (<c>ulimit -n</c>) when given.</summary>
-    public static RoleProcess Start(string assembly, int? fileLimit, params string[] args)
+    public static RoleProcess Start(string assembly, int? fileLimit, params string[] args) => Start(assembly, fileLimit, workingDirectory: null, args);
+
+    /// <summary>As <see cref="Start(string, int?, string[])"/>, run in <paramref name="workingDirectory"/> (where it looks for an appsettings.json of the operator's).</summary>
+    public static RoleProcess Start(string assembly, int? fileLimit, string? workingDirectory, params string[] args)
     {
         string path = Path.Combine(AppContext.BaseDirectory, assembly + ".dll");
         var info = new ProcessStartInfo(fileLimit is null ? "dotnet" : "bash")
@@ -36,7 +39,7 @@ public sealed partial class RoleProcess : IDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = AppContext.BaseDirectory,
+            WorkingDirectory = workingDirectory ?? AppContext.BaseDirectory,
         };
         if (fileLimit is { } limit)
         {
