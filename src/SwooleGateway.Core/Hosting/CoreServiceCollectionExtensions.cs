@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using SwooleGateway.Options;
 using SwooleGateway.Transport;
 
@@ -15,7 +16,14 @@ public static class CoreServiceCollectionExtensions
             return services; // several roles in one host share one binding (binding twice would duplicate list items)
         }
 
-        services.AddOptions<SwooleGatewayOptions>().BindConfiguration(SwooleGatewayOptions.SectionName);
+        services.AddOptions<SwooleGatewayOptions>().BindConfiguration(SwooleGatewayOptions.SectionName)
+            .PostConfigure<IServiceProvider>((options, provider) =>
+            {
+                // Handshakes read the secrets of the configuration as it is now (rotation without restart). Resolved at
+                // call time: the monitor depends on these very options.
+                IOptionsMonitor<SwooleGatewayOptions>? monitor = null;
+                options.LiveSecrets = () => (monitor ??= provider.GetRequiredService<IOptionsMonitor<SwooleGatewayOptions>>()).CurrentValue.EffectiveSecrets;
+            });
         services.TryAddSingleton(sp => new SocketTransport(sp.GetService<Microsoft.Extensions.Logging.ILoggerFactory>()));
         return services;
     }

@@ -11,8 +11,48 @@ public sealed class SwooleGatewayOptions
     /// <summary>The development default. Refused on any non-loopback internal address.</summary>
     public const string DevelopmentSecret = "swoole-gateway-dev-secret";
 
-    /// <summary>Shared secret of the cluster; never sent on the wire (challenge + HMAC-SHA256).</summary>
+    /// <summary>Shared secret of the cluster; never sent on the wire (challenge + HMAC-SHA256). Replaced by <see cref="Secrets"/> when that is set.</summary>
     public string Secret { get; set; } = DevelopmentSecret;
+
+    /// <summary>
+    /// For rotating the secret without downtime: the current secret first (this node proves itself with it), then the
+    /// previous one(s), which this node still accepts from peers. When set, it replaces <see cref="Secret"/>. Read at every
+    /// handshake, so a change in appsettings.json applies to the next link without a restart; links already up stay.
+    /// Rotation: every node <c>[old, new]</c>, then every node <c>[new, old]</c>, then every node <c>[new]</c>.
+    /// </summary>
+    public List<string> Secrets { get; set; } = [];
+
+    /// <summary>The secrets in effect: <see cref="Secrets"/> (empty entries skipped), or <see cref="Secret"/>. The first is the current one.</summary>
+    public IReadOnlyList<string> EffectiveSecrets
+    {
+        get
+        {
+            string[] listed = [.. Secrets.Where(s => !string.IsNullOrEmpty(s))];
+            return listed.Length > 0 ? listed : [Secret];
+        }
+    }
+
+    /// <summary>Set by the host: the secrets of the configuration as it is now (they may change while running).</summary>
+    internal Func<IReadOnlyList<string>>? LiveSecrets { get; set; }
+
+    /// <summary>The secrets for a handshake now: the live configuration's, or these options' when it has none that is usable.</summary>
+    internal IReadOnlyList<string> CurrentSecrets
+    {
+        get
+        {
+            IReadOnlyList<string>? live = null;
+            try
+            {
+                live = LiveSecrets?.Invoke();
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or ObjectDisposedException)
+            {
+                // The host is stopping or the reloaded configuration does not bind: keep what we had.
+            }
+
+            return live is { Count: > 0 } && live.All(s => !string.IsNullOrEmpty(s)) ? live : EffectiveSecrets;
+        }
+    }
 
     /// <summary>Register addresses (<c>host:port</c>) that gateways announce to and workers subscribe to. Default <c>127.0.0.1:1236</c>.</summary>
     public List<string> Registers { get; set; } = [];
@@ -46,12 +86,12 @@ public sealed class SwooleGatewayOptions
     /// <summary>Throws with an actionable message when the settings are unsafe or inconsistent.</summary>
     public void Validate(params string[] listenAddresses)
     {
-        if (string.IsNullOrEmpty(Secret))
+        if (string.IsNullOrEmpty(Secret) && Secrets.All(string.IsNullOrEmpty))
         {
             throw new InvalidOperationException("SwooleGateway:Secret is empty; set the same secret on every register, gateway and worker.");
         }
 
-        if (Secret == DevelopmentSecret)
+        if (EffectiveSecrets.Contains(DevelopmentSecret))
         {
             foreach (string address in listenAddresses)
             {

@@ -110,8 +110,17 @@ internal sealed partial class InternalConnection
                 return null;
             }
 
-            byte[] expected = Handshake.ClientProof(options.Secret, serverNonce, auth.Nonce, auth.Role, auth.NodeId);
-            if (!Handshake.ProofMatches(expected, auth.Proof))
+            IReadOnlyList<string> secrets = options.CurrentSecrets;
+            int matched = -1;
+            for (int i = 0; i < secrets.Count && matched < 0; i++)
+            {
+                if (Handshake.ProofMatches(Handshake.ClientProof(secrets[i], serverNonce, auth.Nonce, auth.Role, auth.NodeId), auth.Proof))
+                {
+                    matched = i;
+                }
+            }
+
+            if (matched < 0)
             {
                 Log.HandshakeRejected(logger, remote, auth.Role, auth.NodeId, "wrong secret (its SwooleGateway:Secret differs from ours)");
                 await RejectAsync(transport, RejectReason.BadSecret, "wrong secret: SwooleGateway:Secret must be the same on every node").ConfigureAwait(false);
@@ -125,7 +134,12 @@ internal sealed partial class InternalConnection
                 return null;
             }
 
-            await WriteAsync(output, Frame.Write(new WelcomeFrame(Handshake.ServerProof(options.Secret, auth.Nonce, serverNonce)))).ConfigureAwait(false);
+            if (matched > 0)
+            {
+                Log.PreviousSecret(logger, auth.Role, auth.NodeId, remote, matched);
+            }
+
+            await WriteAsync(output, Frame.Write(new WelcomeFrame(Handshake.ServerProof(secrets[matched], auth.Nonce, serverNonce)))).ConfigureAwait(false);
             return new InternalConnection(transport, options, logger, auth.Role, auth.NodeId) { PeerTags = auth.Tags };
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -170,7 +184,8 @@ internal sealed partial class InternalConnection
             }
 
             byte[] clientNonce = Handshake.NewNonce();
-            byte[] proof = Handshake.ClientProof(options.Secret, hello.Nonce, clientNonce, localRole, localId);
+            string secret = options.CurrentSecrets[0]; // the current one: the peer accepts it, or says "wrong secret"
+            byte[] proof = Handshake.ClientProof(secret, hello.Nonce, clientNonce, localRole, localId);
             await WriteAsync(transport.Transport.Output, Frame.Write(new AuthFrame(Handshake.ProtocolVersion, localRole, localId, clientNonce, proof, localTags ?? []))).ConfigureAwait(false);
 
             (WelcomeFrame welcome, RejectFrame? rejected) = await ReadHandshakeAsync<WelcomeFrame>(transport.Transport.Input, acceptReject: true, timeout.Token).ConfigureAwait(false);
@@ -179,7 +194,7 @@ internal sealed partial class InternalConnection
                 throw new HandshakeException($"{hello.Role} at {endpoint} refused the handshake: {reject.Text}", permanent: reject.Reason == RejectReason.BadSecret);
             }
 
-            if (!Handshake.ProofMatches(Handshake.ServerProof(options.Secret, clientNonce, hello.Nonce), welcome.Proof))
+            if (!Handshake.ProofMatches(Handshake.ServerProof(secret, clientNonce, hello.Nonce), welcome.Proof))
             {
                 throw new HandshakeException($"{hello.Role} at {endpoint} could not prove the shared secret: wrong secret (SwooleGateway:Secret differs).", permanent: true);
             }
@@ -527,6 +542,9 @@ internal sealed partial class InternalConnection
     {
         [LoggerMessage(1001, LogLevel.Warning, "Refused internal peer {Remote} ({Role} {NodeId}): {Reason}", EventName = "HandshakeRejected")]
         public static partial void HandshakeRejected(ILogger logger, string remote, string role, string nodeId, string reason);
+
+        [LoggerMessage(1008, LogLevel.Information, "{Role} {NodeId} at {Remote} authenticated with SwooleGateway:Secrets[{Index}], not this node's current secret: fine while a rotation is under way; finish it on every node", EventName = "OtherSecretAccepted")]
+        public static partial void PreviousSecret(ILogger logger, string role, string nodeId, string remote, int index);
 
         [LoggerMessage(1002, LogLevel.Warning, "Closed internal connection from {Remote}: handshake failed: {Reason}", EventName = "HandshakeFailed")]
         public static partial void HandshakeFailed(ILogger logger, string remote, string reason);
