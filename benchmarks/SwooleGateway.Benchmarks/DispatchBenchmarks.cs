@@ -51,7 +51,7 @@ public class DispatchBenchmarks
         _ = gateway.RunAsync(new Discard(), _stop.Token);
         var options = new WorkerOptions();
         _handler = new EchoingHandler();
-        _scheduler = new HandlerScheduler(_handler, options, NullLogger.Instance, _ => ValueTask.CompletedTask);
+        _scheduler = new HandlerScheduler(_handler, options, NullLogger.Instance, _ => ValueTask.CompletedTask, new WorkerMetrics(null));
         var directory = new GatewayDirectory(new SocketTransport(), new SwooleGatewayOptions(), NullLogger.Instance, "worker", "bench", _scheduler);
         _link = new GatewayLink(worker, Gateway, ClientId.GatewayKey(Gateway), _scheduler);
         directory.Attach(_link);
@@ -66,7 +66,7 @@ public class DispatchBenchmarks
         (InternalConnection toWorker, InternalConnection workerEnd) = LinkPair();
         _ = workerEnd.RunAsync(new Discard(), _stop.Token);
         var gatewayOptions = new GatewayOptions();
-        _router = new EventRouter(gatewayOptions, new ClientStore(), new RoundRobinRouter(), NullLogger.Instance);
+        _router = new EventRouter(gatewayOptions, new ClientStore(), new RoundRobinRouter(), new GatewayMetrics(null), NullLogger.Instance);
         _workerLink = new WorkerLink(toWorker, receivesEvents: true, gatewayOptions.MaxUnackedEventsPerWorker, gatewayOptions.MaxUnackedBytesPerWorker);
         _router.WorkerConnected(_workerLink);
         var listener = new TcpFramedListener(new ListenerOptions { Name = "tcp", Protocol = ListenerProtocol.Tcp }, gatewayOptions,

@@ -36,6 +36,7 @@ internal sealed partial class GatewayServer : BackgroundService
     private readonly LiveGatewayOptions _live;
     private readonly ClientStore _store = new();
     private readonly EventRouter _router;
+    private readonly GatewayMetrics _metrics;
     private readonly CommandExecutor _commands;
     private readonly List<ClientListener> _listeners = [];
     private readonly List<IConnectionListener> _clientListeners = []; // unbound first on a graceful stop
@@ -48,8 +49,9 @@ internal sealed partial class GatewayServer : BackgroundService
 
     public GatewayServer(IOptions<SwooleGatewayOptions> options, IOptions<GatewayOptions> gatewayOptions, SocketTransport sockets, ILogger<GatewayServer> logger,
         IOptions<GatewayCommandOptions>? commands = null, IOptions<GatewayFramerOptions>? framers = null, IOptionsMonitor<GatewayOptions>? live = null,
-        IOptions<GatewayAuthorizationOptions>? authorization = null, IEventRouter? eventRouter = null)
+        IOptions<GatewayAuthorizationOptions>? authorization = null, IEventRouter? eventRouter = null, System.Diagnostics.Metrics.IMeterFactory? meterFactory = null)
     {
+        _metrics = new GatewayMetrics(meterFactory);
         _options = options.Value;
         _gatewayOptions = gatewayOptions.Value;
         _sockets = sockets;
@@ -57,11 +59,11 @@ internal sealed partial class GatewayServer : BackgroundService
         _authorizer = authorization?.Value.Authorizer;
         _framers = framers?.Value.Framers ?? new Dictionary<string, Func<Framing.IClientFramer>>();
         _live = new LiveGatewayOptions(_gatewayOptions, live);
-        _router = new EventRouter(_gatewayOptions, _store, eventRouter ?? CreateRouter(_gatewayOptions.Routing), logger);
-        var sender = new ClientSender(_gatewayOptions, logger);
+        _router = new EventRouter(_gatewayOptions, _store, eventRouter ?? CreateRouter(_gatewayOptions.Routing), _metrics, logger);
+        var sender = new ClientSender(_gatewayOptions, _metrics, logger);
         _commands = new CommandExecutor(new CommandServices(_store, sender, commands?.Value.Handlers ?? new Dictionary<string, GatewayCommandHandler>(),
             callerId => new GatewayCommandContext(callerId, _gatewayId, _store.Count, _router.WorkerCount), logger, _router.Reconsider));
-        GatewayMetrics.Observe(() => _store.Count, () => _router.WorkerCount, () => _router.Unacknowledged, () => _router.Held);
+        _metrics.Observe(() => _store.Count, () => _router.WorkerCount, () => _router.Unacknowledged, () => _router.Held);
     }
 
     /// <summary>The router <c>SwooleGateway:Gateway:Routing</c> configures (throws, saying what to write, for a bad key).</summary>
@@ -125,11 +127,11 @@ internal sealed partial class GatewayServer : BackgroundService
             IConnectionListener internalListener = await _sockets.BindAsync(EndpointParser.ParseListen(_gatewayOptions.Internal), stoppingToken).ConfigureAwait(false);
             _internalEndPoint = (IPEndPoint)internalListener.EndPoint;
             _advertised = await ResolveAdvertisedAsync(_internalEndPoint, stoppingToken).ConfigureAwait(false);
-            loops.Add(new AcceptLoop(internalListener, HandleInternalAsync, _logger, GatewayMetrics.AcceptErrors).RunAsync(stoppingToken));
+            loops.Add(new AcceptLoop(internalListener, HandleInternalAsync, _logger, _metrics.AcceptErrors).RunAsync(stoppingToken));
             Log.InternalListening(_logger, _gatewayId, _internalEndPoint.ToString(), _advertised.ToString());
 
-            var acceptor = new ClientAcceptor(_gatewayOptions, _live, _store, _advertised, _authorizer, _logger) { MaxConnections = ClientLimit() };
-            var reader = new ClientReader(acceptor, _store, new ClientThrottle(_store, _live, _logger), _router, _logger);
+            var acceptor = new ClientAcceptor(_gatewayOptions, _live, _store, _advertised, _authorizer, _logger, _metrics) { MaxConnections = ClientLimit() };
+            var reader = new ClientReader(acceptor, _store, new ClientThrottle(_store, _live, _metrics, _logger), _router, _metrics, _logger);
             foreach (ListenerOptions lo in listenerOptions)
             {
                 ClientListener listener = lo.Protocol switch
@@ -158,13 +160,13 @@ internal sealed partial class GatewayServer : BackgroundService
                 }
 
                 Log.ClientListening(_logger, listener.Name, listener.Certificates is null ? listener.Transport : listener.Transport + "+tls", endpoint.ToString());
-                loops.Add(new AcceptLoop(bound, (t, _) => reader.RunAsync(t, listener), _logger, GatewayMetrics.AcceptErrors, acceptor.WaitForRoomAsync).RunAsync(stoppingToken));
+                loops.Add(new AcceptLoop(bound, (t, _) => reader.RunAsync(t, listener), _logger, _metrics.AcceptErrors, acceptor.WaitForRoomAsync).RunAsync(stoppingToken));
             }
 
             var connector = new RegisterConnector(_sockets, _options, _logger, Role, _gatewayId,
-                (_, link) => link.TrySend(new AnnounceFrame(_advertised.ToString(), _gatewayId)), RegisterFrames.Instance);
+                (_, link) => link.TrySend(new AnnounceFrame(_advertised.ToString(), _gatewayId)), RegisterFrames.Instance, StatusReport);
             loops.Add(connector.RunAsync(stoppingToken));
-            loops.Add(new ClientSupervisor(_store, _listeners, _logger).RunAsync(stoppingToken));
+            loops.Add(new ClientSupervisor(_store, _listeners, _metrics, _logger).RunAsync(stoppingToken));
             loops.Add(ExpireHeldEventsAsync(stoppingToken));
             _ready.TrySetResult();
         }
@@ -199,6 +201,20 @@ internal sealed partial class GatewayServer : BackgroundService
                     $"Listener {lo.DisplayName}: Framing {lo.Framing} needs Framer set to a name registered with AddSwooleGatewayFramer (got '{lo.Framer}').");
         }
     }
+
+    /// <summary>What this gateway tells the registers about itself every StatusInterval (the cluster view).</summary>
+    private StatusReportFrame StatusReport() => new(Role, _gatewayId, NodeIdentity.Version, NodeIdentity.Framework, NodeIdentity.StartedMs,
+        _advertised?.ToString() ?? "", [], new Dictionary<string, ulong>(StringComparer.Ordinal)
+        {
+            ["connections"] = (ulong)_store.Count,
+            ["workers"] = (ulong)_router.WorkerCount,
+            ["uids"] = (ulong)_store.UidCount,
+            ["groups"] = (ulong)_store.GroupsTotal,
+            ["events_total"] = (ulong)_router.EventsRouted,
+            ["events_unacknowledged"] = (ulong)Math.Max(0, _router.Unacknowledged),
+            ["events_held"] = (ulong)Math.Max(0, _router.Held),
+            ["slow_clients_total"] = (ulong)Interlocked.Read(ref _metrics.SlowClientsTotal),
+        });
 
     /// <summary>Every second: events held for a worker longer than HoldEventsFor leave memory, even if no worker ever connects.</summary>
     private async Task ExpireHeldEventsAsync(CancellationToken stoppingToken)

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Hosting;
@@ -28,15 +29,33 @@ public sealed partial class RegisterServer : BackgroundService, IFrameHandler
     private readonly Dictionary<InternalConnection, GatewayInfo> _gateways = [];
     private readonly HashSet<InternalConnection> _subscribers = [];
     private readonly TaskCompletionSource<IPEndPoint> _bound = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<IPEndPoint?> _admin = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ClusterView _view = new();
+    private readonly System.Diagnostics.Metrics.Counter<long> _announcements;
     private readonly string _nodeId = $"register-{Environment.MachineName}-{Environment.ProcessId}";
 
-    public RegisterServer(IOptions<SwooleGatewayOptions> options, IOptions<RegisterOptions> registerOptions, SocketTransport sockets, ILogger<RegisterServer> logger)
+    public RegisterServer(IOptions<SwooleGatewayOptions> options, IOptions<RegisterOptions> registerOptions, SocketTransport sockets, ILogger<RegisterServer> logger,
+        System.Diagnostics.Metrics.IMeterFactory? meterFactory = null)
     {
         _options = options.Value;
         _registerOptions = registerOptions.Value;
         _sockets = sockets;
         _logger = logger;
+        System.Diagnostics.Metrics.Meter meter = meterFactory?.Create(MeterName) ?? new System.Diagnostics.Metrics.Meter(MeterName);
+        _announcements = meter.CreateCounter<long>("swoolegateway.register.announcements", "{announcement}", "Gateway announcements received");
+        meter.CreateObservableGauge("swoolegateway.register.members", () => new[]
+        {
+            new System.Diagnostics.Metrics.Measurement<int>(_view.Count("gateway"), new KeyValuePair<string, object?>("swoolegateway.role", "gateway")),
+            new System.Diagnostics.Metrics.Measurement<int>(_view.Count("worker"), new KeyValuePair<string, object?>("swoolegateway.role", "worker")),
+            new System.Diagnostics.Metrics.Measurement<int>(_view.Count("client"), new KeyValuePair<string, object?>("swoolegateway.role", "client")),
+        }, "{node}", "Gateways, workers and API clients linked to this register, by role (tag swoolegateway.role)");
     }
+
+    /// <summary>The register's meter.</summary>
+    public const string MeterName = "SwooleGateway.Register";
+
+    /// <summary>Completes with the admin endpoint's bound address, or null when it is off (SwooleGateway:Register:Admin empty).</summary>
+    public Task<IPEndPoint?> AdminEndPoint => _admin.Task;
 
     /// <summary>Completes with the bound endpoint (the real port when 0 was configured).</summary>
     public Task<IPEndPoint> BoundEndPoint => _bound.Task;
@@ -70,7 +89,34 @@ public sealed partial class RegisterServer : BackgroundService, IFrameHandler
         var endpoint = (IPEndPoint)listener.EndPoint;
         Log.Listening(_logger, endpoint.ToString());
         _bound.TrySetResult(endpoint);
-        await new AcceptLoop(listener, HandleAsync, _logger).RunAsync(stoppingToken).ConfigureAwait(false);
+        AdminEndpoint? admin = null;
+        try
+        {
+            if (!string.IsNullOrWhiteSpace(_registerOptions.Admin))
+            {
+                admin = await AdminEndpoint.StartAsync(_registerOptions.Admin, _registerOptions.AdminToken, _view, _nodeId, () => endpoint.ToString(), _logger, stoppingToken).ConfigureAwait(false);
+            }
+
+            _admin.TrySetResult(admin?.EndPoint);
+        }
+        catch (Exception ex)
+        {
+            _admin.TrySetException(ex);
+            await listener.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        try
+        {
+            await new AcceptLoop(listener, HandleAsync, _logger).RunAsync(stoppingToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (admin is not null)
+            {
+                await admin.DisposeAsync().ConfigureAwait(false);
+            }
+        }
     }
 
     private async Task HandleAsync(ConnectionContext transport, CancellationToken stopping)
@@ -83,6 +129,7 @@ public sealed partial class RegisterServer : BackgroundService, IFrameHandler
         }
 
         Log.PeerConnected(_logger, link.PeerRole, link.PeerId, link.RemoteEndPoint?.ToString() ?? "?");
+        _view.Connected(link);
         try
         {
             await link.RunAsync(this, stopping).ConfigureAwait(false);
@@ -96,6 +143,8 @@ public sealed partial class RegisterServer : BackgroundService, IFrameHandler
                 _subscribers.Remove(link);
                 changed = _gateways.Remove(link, out gone);
             }
+
+            _view.Disconnected(link);
 
             Log.PeerDisconnected(_logger, link.PeerRole, link.PeerId, link.CloseReason);
             if (changed)
@@ -129,6 +178,7 @@ public sealed partial class RegisterServer : BackgroundService, IFrameHandler
                     _gateways[connection] = info;
                 }
 
+                _announcements.Add(1);
                 Log.GatewayAnnounced(_logger, id, address);
                 PublishList();
                 return;
@@ -145,6 +195,10 @@ public sealed partial class RegisterServer : BackgroundService, IFrameHandler
 
                 return;
             }
+
+            case MessageKind.StatusReport when connection.PeerRole is "gateway" or "worker" or "client":
+                _view.Report(connection, Frame.Read<StatusReportFrame>(ref frame));
+                return;
 
             default:
                 ThrowHelper.Protocol($"unexpected {frame.Kind} from a {connection.PeerRole}");

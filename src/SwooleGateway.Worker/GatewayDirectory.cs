@@ -108,6 +108,14 @@ internal sealed class GatewayDirectory : IFrameHandler
         return (links, unreachable);
     }
 
+    /// <summary>What this node tells the registers about itself every StatusInterval (workers set it; API clients do not report).</summary>
+    public Func<StatusReportFrame>? Report { get; set; }
+
+    /// <summary>Client events received over all gateway links since start.</summary>
+    public long EventsReceived => Volatile.Read(ref _eventsOfClosedLinks) + Links.Sum(l => l.EventsReceived);
+
+    private long _eventsOfClosedLinks;
+
     /// <summary>Raised after a gateway link opens or closes.</summary>
     public event Action? LinksChanged;
 
@@ -115,7 +123,7 @@ internal sealed class GatewayDirectory : IFrameHandler
     {
         _stopping = stopping;
         var connector = new RegisterConnector(_sockets, _options, _logger, _role, NodeId,
-            (_, link) => link.TrySend(new SubscribeFrame()), this);
+            (_, link) => link.TrySend(new SubscribeFrame()), this, Report);
         await connector.RunAsync(stopping).ConfigureAwait(false);
         Task[] loops;
         lock (_gate)
@@ -259,6 +267,7 @@ internal sealed class GatewayDirectory : IFrameHandler
                 }
 
                 Remove(link);
+                Interlocked.Add(ref _eventsOfClosedLinks, link.EventsReceived);
                 link.Close();
             }
         }, _stopping, _tags);

@@ -35,6 +35,12 @@ internal sealed class GatewayLink : IFrameHandler
 
     public InternalConnection Connection { get; }
 
+    /// <summary>Client events received on this link.</summary>
+    public long EventsReceived => _events is null ? 0 : Volatile.Read(ref _events.Received);
+
+    /// <summary>Events received whose handlers have not completed yet (queued or running).</summary>
+    public long QueueDepth => _events is null ? 0 : Math.Max(0, Volatile.Read(ref _events.Received) - _acks!.Completed);
+
     /// <summary>The gateway's advertised internal address (the one in its client ids).</summary>
     public IPEndPoint Advertised { get; }
 

@@ -2,22 +2,53 @@ using System.Diagnostics.Metrics;
 
 namespace SwooleGateway.Worker;
 
-/// <summary>Worker instruments (meter <c>SwooleGateway.Worker</c>), visible to dotnet-counters and OpenTelemetry.</summary>
-internal static class WorkerMetrics
+/// <summary>
+/// A worker's instruments, on the meter <c>SwooleGateway.Worker</c> created through the host's <see cref="IMeterFactory"/>
+/// (one per worker; nothing static). Visible to dotnet-counters and OpenTelemetry. Also keeps the totals the status
+/// report needs.
+/// </summary>
+internal sealed class WorkerMetrics
 {
     public const string MeterName = "SwooleGateway.Worker";
 
-    private static readonly Meter s_meter = new(MeterName);
+    private readonly Meter _meter;
 
-    public static readonly Counter<long> EventsHandled = s_meter.CreateCounter<long>("swoolegateway.worker.events", "{event}", "Client events whose handler completed");
-    public static readonly Counter<long> EventsRedelivered = s_meter.CreateCounter<long>("swoolegateway.worker.events_redelivered", "{event}", "Client events received flagged as redelivered (their first worker went away before acknowledging them)");
-    public static readonly Counter<long> EventsAbandoned = s_meter.CreateCounter<long>("swoolegateway.worker.events_abandoned", "{event}", "Queued events dropped because their gateway link closed before they ran (the gateway redelivers them)");
-    public static readonly Counter<long> HandlerErrors = s_meter.CreateCounter<long>("swoolegateway.worker.handler_errors", "{event}", "Handlers that threw");
-    public static readonly Counter<long> SlowHandlers = s_meter.CreateCounter<long>("swoolegateway.worker.slow_handlers", "{event}", "Handlers that ran longer than HandlerWarningThreshold");
+    /// <summary>Handlers that threw, since start (for the status report).</summary>
+    public long HandlerErrorsTotal;
 
-    public static void Observe(Func<int> running, Func<int> waiting)
+    /// <summary>Events received flagged as redelivered, since start (for the status report).</summary>
+    public long RedeliveredTotal;
+
+    public WorkerMetrics(IMeterFactory? factory)
     {
-        s_meter.CreateObservableGauge("swoolegateway.worker.handlers_active", running, "{client}", "Clients whose handlers run or are queued");
-        s_meter.CreateObservableGauge("swoolegateway.worker.clients_waiting", waiting, "{client}", "Clients waiting for a handler slot (MaxConcurrentHandlers)");
+        _meter = factory?.Create(MeterName) ?? new Meter(MeterName);
+        EventsHandled = _meter.CreateCounter<long>("swoolegateway.worker.events", "{event}", "Client events whose handler completed");
+        EventsRedelivered = _meter.CreateCounter<long>("swoolegateway.worker.events_redelivered", "{event}", "Client events received flagged as redelivered (their first worker went away before acknowledging them)");
+        EventsAbandoned = _meter.CreateCounter<long>("swoolegateway.worker.events_abandoned", "{event}", "Queued events dropped because their gateway link closed before they ran (the gateway redelivers them)");
+        HandlerErrors = _meter.CreateCounter<long>("swoolegateway.worker.handler_errors", "{event}", "Handlers that threw");
+        SlowHandlers = _meter.CreateCounter<long>("swoolegateway.worker.slow_handlers", "{event}", "Handlers that ran longer than HandlerWarningThreshold");
+        HandlerDuration = _meter.CreateHistogram("swoolegateway.worker.handler.duration", "s", "How long handlers ran, from the call to completion (awaits included)",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10] });
+    }
+
+    public Counter<long> EventsHandled { get; }
+
+    public Counter<long> EventsRedelivered { get; }
+
+    public Counter<long> EventsAbandoned { get; }
+
+    public Counter<long> HandlerErrors { get; }
+
+    public Counter<long> SlowHandlers { get; }
+
+    /// <summary>Handler durations in seconds; recorded only while something listens (<see cref="Instrument.Enabled"/>).</summary>
+    public Histogram<double> HandlerDuration { get; }
+
+    public void Observe(Func<int> running, Func<int> waiting, Func<IEnumerable<Measurement<long>>> queueDepths)
+    {
+        _meter.CreateObservableGauge("swoolegateway.worker.handlers_active", running, "{client}", "Clients whose handlers run or are queued");
+        _meter.CreateObservableGauge("swoolegateway.worker.clients_waiting", waiting, "{client}", "Clients waiting for a handler slot (MaxConcurrentHandlers)");
+        _meter.CreateObservableGauge("swoolegateway.worker.queue_depth", queueDepths, "{event}",
+            "Events received from a gateway whose handlers have not completed yet, per gateway (tag swoolegateway.gateway)");
     }
 }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using SwooleGateway.Hosting;
 using SwooleGateway.Options;
 using SwooleGateway.Protocol.Messages;
 using SwooleGateway.Worker.Execution;
@@ -23,22 +24,38 @@ public sealed partial class WorkerService : BackgroundService
     private readonly WorkerOptions _workerOptions;
     private readonly HandlerScheduler _scheduler;
     private readonly GatewayDirectory _directory;
+    private readonly WorkerMetrics _metrics;
     private readonly CancellationTokenSource _links = new(); // never disposed (it has no timer): StopAsync may come after Dispose
     private readonly Lock _stopGate = new();
     private Task? _stop; // the one graceful stop: later StopAsync calls wait for it
 
-    public WorkerService(GatewayEventHandler handler, IOptions<SwooleGatewayOptions> options, IOptions<WorkerOptions> workerOptions, SocketTransport sockets, ILogger<WorkerService> logger)
+    public WorkerService(GatewayEventHandler handler, IOptions<SwooleGatewayOptions> options, IOptions<WorkerOptions> workerOptions, SocketTransport sockets, ILogger<WorkerService> logger,
+        System.Diagnostics.Metrics.IMeterFactory? meterFactory = null)
     {
+        _metrics = new WorkerMetrics(meterFactory);
         _handler = handler;
         _logger = logger;
         _workerOptions = workerOptions.Value;
         options.Value.Validate();
         string nodeId = _workerOptions.Name ?? $"worker-{Environment.MachineName}-{Environment.ProcessId}-{Random.Shared.Next(0x10000):x4}";
-        _scheduler = new HandlerScheduler(handler, _workerOptions, logger, clientId => Api!.CloseClient(clientId));
+        _scheduler = new HandlerScheduler(handler, _workerOptions, logger, clientId => Api!.CloseClient(clientId), _metrics);
         _directory = new GatewayDirectory(sockets, options.Value, logger, Role, nodeId, _scheduler, _workerOptions.MissingGatewayWindow, Tags(_workerOptions.Tags));
+        string[] tags = Tags(_workerOptions.Tags);
+        _directory.Report = () => new StatusReportFrame(Role, NodeId, NodeIdentity.Version, NodeIdentity.Framework, NodeIdentity.StartedMs, "", tags,
+            new Dictionary<string, ulong>(StringComparer.Ordinal)
+            {
+                ["gateways"] = (ulong)_directory.Links.Length,
+                ["clients"] = (ulong)KnownClients,
+                ["events_total"] = (ulong)_directory.EventsReceived,
+                ["handlers_active"] = (ulong)Math.Max(0, _scheduler.Active),
+                ["clients_waiting"] = (ulong)_scheduler.Waiting,
+                ["handler_errors_total"] = (ulong)Interlocked.Read(ref _metrics.HandlerErrorsTotal),
+                ["events_redelivered_total"] = (ulong)Interlocked.Read(ref _metrics.RedeliveredTotal),
+            });
         Api = new GatewayApi(_directory, _workerOptions);
         handler.Gateway = Api;
-        WorkerMetrics.Observe(() => _scheduler.Active, () => _scheduler.Waiting);
+        _metrics.Observe(() => _scheduler.Active, () => _scheduler.Waiting, () => _directory.Links.Select(l =>
+            new System.Diagnostics.Metrics.Measurement<long>(l.QueueDepth, new KeyValuePair<string, object?>("swoolegateway.gateway", l.Advertised.ToString()))));
     }
 
     /// <summary>The configured tags, checked: the handshake carries at most 64 names of 1 to 256 characters.</summary>

@@ -41,12 +41,7 @@ public sealed class BrowserTests
     [Test]
     public async Task Chromium_talks_to_the_gateway_over_websocket()
     {
-        const string chromium = "/usr/bin/chromium";
-        if (!File.Exists(chromium))
-        {
-            Assert.Ignore("Chromium is not installed (Debian package 'chromium'); .ci/run installs it. Skipping the browser test.");
-        }
-
+        HeadlessChromium.SkipUnlessInstalled();
         await using TestCluster cluster = await TestCluster.StartAsync();
         var result = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
@@ -64,50 +59,14 @@ public sealed class BrowserTests
         await site.StartAsync().DefaultTimeout();
         string url = site.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 
-        string profile = Directory.CreateTempSubdirectory("swoolegateway-chromium-").FullName;
-        var info = new ProcessStartInfo(chromium)
+        await using HeadlessChromium browser = HeadlessChromium.Start(url + "/");
+        string seen = await result.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.That(seen.Split('|'), Is.EquivalentTo(new[]
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string arg in new[]
-        {
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", $"--user-data-dir={profile}", url + "/",
-        })
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using Process browser = Process.Start(info)!;
-        browser.OutputDataReceived += (_, _) => { };
-        browser.ErrorDataReceived += (_, _) => { };
-        browser.BeginOutputReadLine();
-        browser.BeginErrorReadLine();
-        try
-        {
-            string seen = await result.Task.WaitAsync(TimeSpan.FromSeconds(60));
-            Assert.That(seen.Split('|'), Is.EquivalentTo(new[]
-            {
-                "text:echo:hello from chromium",
-                "binary:101,99,104,111,58,1,2,255",
-                "text:bcast:to everyone",
-            }));
-            await cluster.Logs.WaitFor("Listener ws");
-        }
-        finally
-        {
-            browser.Kill(entireProcessTree: true);
-            await browser.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
-            try
-            {
-                Directory.Delete(profile, recursive: true);
-            }
-            catch (IOException)
-            {
-                // chromium may still hold files for a moment; the temp folder is cleaned by the OS
-            }
-        }
+            "text:echo:hello from chromium",
+            "binary:101,99,104,111,58,1,2,255",
+            "text:bcast:to everyone",
+        }));
+        await cluster.Logs.WaitFor("Listener ws");
     }
 }

@@ -278,6 +278,41 @@ public sealed class ProcessClusterTests
     }
 
     /// <summary>
+    /// Issue 11, acceptance 4: the register executable's <c>status</c> command prints the cluster table from a running
+    /// register's admin endpoint (each process reporting on its own).
+    /// </summary>
+    [Test]
+    public async Task The_register_executables_status_command_prints_the_cluster()
+    {
+        RoleProcess register = Start("SwooleGateway.Register", "--SwooleGateway:Register:Listen=127.0.0.1:0", "--SwooleGateway:Register:Admin=127.0.0.1:0");
+        IPEndPoint registerEndPoint = await register.WaitForEndPoint("Register listening on ");
+        IPEndPoint admin = await register.WaitForEndPoint("Register admin endpoint on http://");
+        RoleProcess gateway = StartGateway(registerEndPoint);
+        IPEndPoint tcp = await gateway.WaitForEndPoint("Listener tcp (tcp) on ");
+        StartWorker(registerEndPoint, "--SwooleGateway:Worker:Name=worker-status", "--SwooleGateway:Worker:Tags:0=blue");
+        await gateway.WaitForOutput("(1 workers)");
+        using TcpTestClient client = await TcpTestClient.ConnectAsync(tcp);
+        await client.SendAsync("echo:x");
+        Assert.That(await client.ReceiveAsync(), Is.EqualTo("echo:x"));
+
+        using var http = new HttpClient();
+        await TimeoutExtensions.WaitUntilAsync(async () =>
+        {
+            string json = await http.GetStringAsync($"http://{admin}/status.json");
+            return json.Contains("\"connections\": 1,", StringComparison.Ordinal) && json.Contains("\"clients\": 1,", StringComparison.Ordinal);
+        }, "the gateway's and the worker's reports of the client");
+
+        RoleProcess status = RoleProcess.Start("SwooleGateway.Register", "status", $"--SwooleGateway:Register:Admin={admin}"); // the verb comes first
+        _processes.Add(status);
+        Assert.That(await status.WaitForExitAsync(TimeSpan.FromSeconds(30)), Is.Zero, status.Output);
+        TestContext.Out.WriteLine(status.Output);
+        Assert.That(status.Output, Does.Contain("Cluster: 1 gateways, 1 workers, 0 API clients; 1 connections"));
+        Assert.That(status.Output, Does.Contain("GATEWAYS").And.Contain("WORKERS"));
+        Assert.That(status.Output, Does.Match(@"worker-status\s+127\.0\.0\.1:\d+\s+\S+\s+\d+ s\s+1\s+1\s+"), "the worker's row: 1 gateway, 1 client");
+        Assert.That(status.Output, Does.Contain("blue"));
+    }
+
+    /// <summary>
     /// Issue 11, acceptance 2, the README's upgrade procedure: under continuous echo load, start the v2 workers beside
     /// the v1 ones, then SIGTERM the v1 ones (each drains: gateways send it nothing new, its clients move on as their
     /// events are done). No request fails or is answered twice, no client disconnects, and the replies come from v2.

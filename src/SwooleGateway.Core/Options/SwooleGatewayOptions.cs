@@ -75,6 +75,9 @@ public sealed class SwooleGatewayOptions
     /// <summary>Bytes an internal link may buffer behind a slow peer before sends fail. Default 64 MiB.</summary>
     public long MaxInternalBacklogBytes { get; set; } = 64L * 1024 * 1024;
 
+    /// <summary>How often gateways and workers report their status to the registers (the cluster view). Default 2 s.</summary>
+    public TimeSpan StatusInterval { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Longest wait between reconnect attempts (backoff starts at 100 ms and doubles). Default 2 s.</summary>
     public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(2);
 

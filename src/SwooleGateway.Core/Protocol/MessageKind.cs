@@ -15,6 +15,7 @@ internal enum MessageKind : uint
     Announce = 16,
     Subscribe = 17,
     GatewayList = 18,
+    StatusReport = 19,     // gateway/worker -> register: what it is and how it is doing, every StatusInterval
 
     // Gateway -> worker events.
     ClientConnect = 32,

@@ -13,7 +13,7 @@ namespace SwooleGateway.Gateway.Clients;
 /// line saying why and its socket closed, and costs nobody else anything.
 /// </summary>
 internal sealed partial class ClientAcceptor(
-    GatewayOptions options, LiveGatewayOptions live, ClientStore store, IPEndPoint advertised, ClientAuthorizer? authorizer, ILogger logger)
+    GatewayOptions options, LiveGatewayOptions live, ClientStore store, IPEndPoint advertised, ClientAuthorizer? authorizer, ILogger logger, GatewayMetrics metrics)
 {
     private readonly IpTable _ips = new();
     private ulong _nextConnectionId = (ulong)DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() << 16;
@@ -172,7 +172,7 @@ internal sealed partial class ClientAcceptor(
 
         if (error is not null || handshake is null)
         {
-            GatewayMetrics.ClientErrors.Add(1);
+            metrics.ClientErrors.Add(1);
             Log.ClientRefused(logger, remote, listener.Name, error ?? "refused");
             return false;
         }
@@ -231,7 +231,7 @@ internal sealed partial class ClientAcceptor(
     {
         if (counted)
         {
-            GatewayMetrics.ClientErrors.Add(1);
+            metrics.ClientErrors.Add(1);
         }
 
         Log.ClientRefused(logger, remote, listener.Name, reason);

@@ -13,6 +13,7 @@ namespace SwooleGateway.Gateway.Clients;
 /// </summary>
 internal sealed partial class ClientReader : IClientMessageSink
 {
+    private readonly GatewayMetrics _metrics;
     private readonly ClientAcceptor _acceptor;
     private readonly ClientStore _store;
     private readonly ClientThrottle _throttle;
@@ -20,8 +21,9 @@ internal sealed partial class ClientReader : IClientMessageSink
     private readonly ILogger _logger;
     private readonly Action<ClientConnection, ClientHandshake, string?> _opened;
 
-    public ClientReader(ClientAcceptor acceptor, ClientStore store, ClientThrottle throttle, EventRouter router, ILogger logger)
+    public ClientReader(ClientAcceptor acceptor, ClientStore store, ClientThrottle throttle, EventRouter router, GatewayMetrics metrics, ILogger logger)
     {
+        _metrics = metrics;
         _acceptor = acceptor;
         _store = store;
         _throttle = throttle;
@@ -74,7 +76,7 @@ internal sealed partial class ClientReader : IClientMessageSink
 
                 if (parsed.ShouldClose)
                 {
-                    GatewayMetrics.ClientErrors.Add(1);
+                    _metrics.ClientErrors.Add(1);
                     Log.ClientError(_logger, connection.ClientId, connection.Remote?.ToString() ?? "?", listener.Name, parsed.Reason ?? "protocol error");
                     connection.RequestClose(force: false, parsed.Reason ?? "protocol error", parsed.CloseCode);
                     return;
@@ -140,8 +142,8 @@ internal sealed partial class ClientReader : IClientMessageSink
     /// <summary>Hot path: one complete client message (valid only during the call) → counters, throttle, router.</summary>
     void IClientMessageSink.OnClientMessage(ClientConnection connection, in ReadOnlySequence<byte> payload, bool text)
     {
-        GatewayMetrics.MessagesIn.Add(1);
-        GatewayMetrics.BytesIn.Add(payload.Length);
+        _metrics.MessagesIn.Add(1);
+        _metrics.BytesIn.Add(payload.Length);
         connection.MessagesIn++;
         connection.BytesIn += payload.Length;
         if (_throttle.Allow(connection))

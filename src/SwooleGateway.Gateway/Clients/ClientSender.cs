@@ -8,7 +8,7 @@ namespace SwooleGateway.Gateway.Clients;
 /// Messages to clients: frames them for the client's listener and queues them on its writer, with the slow-client
 /// policy when its queue is full. Never waits for a client: a full queue closes or drops for that client only.
 /// </summary>
-internal sealed partial class ClientSender(GatewayOptions options, ILogger logger)
+internal sealed partial class ClientSender(GatewayOptions options, GatewayMetrics metrics, ILogger logger)
 {
     /// <summary>
     /// Hot path: queue one message to one client. Within a <paramref name="batch"/> of commands the bytes wait in the
@@ -26,12 +26,13 @@ internal sealed partial class ClientSender(GatewayOptions options, ILogger logge
                     batch!.Owe(connection);
                 }
 
-                GatewayMetrics.MessagesOut.Add(1);
+                metrics.MessagesOut.Add(1);
                 Interlocked.Increment(ref connection.MessagesOut);
                 Interlocked.Add(ref connection.BytesOut, payload.Length);
                 return;
             case WriteResult.Dropped or WriteResult.QueuedAfterDroppingOldest:
-                GatewayMetrics.SlowClientDrops.Add(1);
+                metrics.SlowClientDrops.Add(1);
+                Interlocked.Increment(ref metrics.SlowClientsTotal);
                 if (connection.Writer.TryBeginOverflowEpisode())
                 {
                     Log.SlowClientDropping(logger, connection.ClientId, connection.Remote?.ToString() ?? "?", options.MaxPendingBytesPerClient, options.SlowClientPolicy);
@@ -39,12 +40,13 @@ internal sealed partial class ClientSender(GatewayOptions options, ILogger logge
 
                 return;
             case WriteResult.Overflow:
-                GatewayMetrics.SlowClientsClosed.Add(1);
+                metrics.SlowClientsClosed.Add(1);
+                Interlocked.Increment(ref metrics.SlowClientsTotal);
                 Log.SlowClient(logger, connection.ClientId, connection.Remote?.ToString() ?? "?", options.MaxPendingBytesPerClient);
                 connection.RequestClose(force: true, "slow consumer: outbound queue full");
                 return;
             case WriteResult.Rejected:
-                GatewayMetrics.MessagesRejected.Add(1);
+                metrics.MessagesRejected.Add(1);
                 if (connection.Writer.TryBeginOverflowEpisode())
                 {
                     Log.MessageRejected(logger, payload.Length, connection.ClientId, connection.Listener.Name);

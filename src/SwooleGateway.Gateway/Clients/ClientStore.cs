@@ -202,6 +202,18 @@ internal sealed class ClientStore
     }
 
     /// <summary>Distinct uids bound on this gateway.</summary>
+    /// <summary>Groups with at least one member.</summary>
+    public int GroupsTotal
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _groups.Count;
+            }
+        }
+    }
+
     public int UidCount
     {
         get

@@ -6,7 +6,7 @@ namespace SwooleGateway.Gateway.Clients;
 /// One timer for all connections: closes idle clients and clients that missed pings, and sends each listener's pings.
 /// A scan per tick costs O(connections); ticks are a quarter of the shortest configured interval (0.1 to 1 s).
 /// </summary>
-internal sealed partial class ClientSupervisor(ClientStore store, IReadOnlyList<ClientListener> listeners, ILogger logger)
+internal sealed partial class ClientSupervisor(ClientStore store, IReadOnlyList<ClientListener> listeners, GatewayMetrics metrics, ILogger logger)
 {
     public async Task RunAsync(CancellationToken stopping)
     {
@@ -52,13 +52,13 @@ internal sealed partial class ClientSupervisor(ClientStore store, IReadOnlyList<
         long silent = now - Volatile.Read(ref c.LastReceived);
         if (o.IdleTimeout > TimeSpan.Zero && silent > o.IdleTimeout.TotalMilliseconds)
         {
-            GatewayMetrics.TimedOut.Add(1);
+            metrics.TimedOut.Add(1);
             Log.ClientTimedOut(logger, c.ClientId, c.Remote?.ToString() ?? "?", $"nothing received for {silent / 1000.0:0.#} s (IdleTimeout)");
             c.RequestClose(force: false, "idle timeout", 1001);
         }
         else if (o.PingInterval > TimeSpan.Zero && silent > o.PingInterval.TotalMilliseconds * Math.Max(1, o.MaxMissedPings))
         {
-            GatewayMetrics.TimedOut.Add(1);
+            metrics.TimedOut.Add(1);
             Log.ClientTimedOut(logger, c.ClientId, c.Remote?.ToString() ?? "?", $"nothing received for {silent / 1000.0:0.#} s ({o.MaxMissedPings} pings missed)");
             c.RequestClose(force: false, "missed pings", 1001);
         }

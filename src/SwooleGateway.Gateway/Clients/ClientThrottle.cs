@@ -6,7 +6,7 @@ namespace SwooleGateway.Gateway.Clients;
 /// The per-IP message throttle (the seed's token refill): each client message takes a token from its IP's bucket; when
 /// none is left the message is dropped, or its client closed, or every client of the IP closed. Settings are live.
 /// </summary>
-internal sealed partial class ClientThrottle(ClientStore store, LiveGatewayOptions live, ILogger logger)
+internal sealed partial class ClientThrottle(ClientStore store, LiveGatewayOptions live, GatewayMetrics metrics, ILogger logger)
 {
     /// <summary>Takes a token for one message from <paramref name="connection"/>; false (after acting) when its IP has none left.</summary>
     public bool Allow(ClientConnection connection)
@@ -16,7 +16,7 @@ internal sealed partial class ClientThrottle(ClientStore store, LiveGatewayOptio
             return true;
         }
 
-        GatewayMetrics.Throttled.Add(1);
+        metrics.Throttled.Add(1);
         long now = Environment.TickCount64;
         if (now - Volatile.Read(ref ip.LastThrottleLog) > 10_000)
         {

@@ -18,7 +18,7 @@ namespace SwooleGateway.Gateway.Routing;
 /// worker to another, or holds its events, happens under this router's lock, so a client's new event never overtakes
 /// one that is held or being redelivered (see the invariants on <see cref="ClientRoute"/>). Lock order: router, then link.
 /// </remarks>
-internal sealed partial class EventRouter(GatewayOptions options, ClientStore store, IEventRouter policy, ILogger logger)
+internal sealed partial class EventRouter(GatewayOptions options, ClientStore store, IEventRouter policy, GatewayMetrics metrics, ILogger logger)
 {
     /// <summary>How often a move to another worker is tried before the event is held (workers stopping at that moment).</summary>
     private const int PickAttempts = 4;
@@ -43,6 +43,11 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
 
     /// <summary>Events sent to the connected workers and not acknowledged yet.</summary>
     public int Unacknowledged => _workers.All.Sum(w => w.Unacknowledged);
+
+    /// <summary>Events sent to workers since start (the links' sequence numbers, and those of links that closed).</summary>
+    public long EventsRouted => Volatile.Read(ref _eventsOfClosedLinks) + _workers.All.Sum(w => (long)w.EventsSent);
+
+    private long _eventsOfClosedLinks;
 
     /// <summary>Events waiting for a worker.</summary>
     public int Held => Volatile.Read(ref _held);
@@ -86,13 +91,13 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
         Task? room = worker.WaitForRoom(out bool newEpisode);
         if (newEpisode)
         {
-            GatewayMetrics.WorkerWindowsFull.Add(1);
+            metrics.WorkerWindowsFull.Add(1);
             Log.WindowFull(logger, worker.Connection.PeerId, worker.Unacknowledged, options.MaxUnackedEventsPerWorker, options.MaxUnackedBytesPerWorker);
         }
 
         if (room is not null)
         {
-            GatewayMetrics.ReadsPaused.Add(1);
+            metrics.ReadsPaused.Add(1);
         }
 
         return room;
@@ -182,6 +187,7 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
     public void WorkerDisconnected(WorkerLink link)
     {
         _workers.Remove(link);
+        Interlocked.Add(ref _eventsOfClosedLinks, (long)link.EventsSent); // after: a report in between misses it once rather than counting it twice
         int redelivered;
         int clients;
         lock (_gate)
@@ -221,7 +227,7 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
             }
         }
 
-        GatewayMetrics.EventsRedelivered.Add(redelivered);
+        metrics.EventsRedelivered.Add(redelivered);
         Log.Redelivering(logger, link.Connection.PeerId, redelivered, clients);
     }
 
@@ -297,11 +303,11 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
     }
 
     /// <summary>The client's events go to <paramref name="worker"/> from now on (written before the fast path may see it).</summary>
-    private static void MovedTo(ClientConnection client, WorkerLink worker)
+    private void MovedTo(ClientConnection client, WorkerLink worker)
     {
         if (client.Route.Moving && client.Route.Worker != worker)
         {
-            GatewayMetrics.ClientsMoved.Add(1);
+            metrics.ClientsMoved.Add(1);
         }
 
         Volatile.Write(ref client.Route.Worker, worker);
@@ -443,14 +449,14 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
         ReadOnlySpan<byte> frame = _held < options.HoldEventsWithoutWorker ? Frame.Write(evt) : default; // a full hold builds no frame
         if (frame.IsEmpty || _heldBytes + frame.Length > options.HoldEventBytesWithoutWorker)
         {
-            GatewayMetrics.EventsDropped.Add(1);
+            metrics.EventsDropped.Add(1);
             return false;
         }
 
         (client.Route.Held ??= new Queue<HeldEvent>()).Enqueue(HeldEvent.Copy(TEvent.Kind, frame, redelivered: false));
         _heldBytes += frame.Length;
         Volatile.Write(ref _held, _held + 1);
-        GatewayMetrics.EventsHeld.Add(1);
+        metrics.EventsHeld.Add(1);
         return true;
     }
 
@@ -493,7 +499,7 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
                 held.Dequeue();
                 Forget(e);
                 expired++;
-                GatewayMetrics.EventsDropped.Add(1);
+                metrics.EventsDropped.Add(1);
                 continue;
             }
 
@@ -585,7 +591,7 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
 
         if (expired > 0)
         {
-            GatewayMetrics.EventsDropped.Add(expired);
+            metrics.EventsDropped.Add(expired);
             Log.HeldEventsExpired(logger, expired, options.HoldEventsFor.TotalSeconds);
         }
 

@@ -16,6 +16,7 @@ internal sealed class Acknowledger
     private ulong[] _done = new ulong[64]; // under _gate
     private int _count; // under _gate
     private bool _closed; // under _gate
+    private long _completed; // under _gate (read without)
     private ulong[] _sorted = new ulong[64]; // under _writing
     private ulong[] _ranges = new ulong[64]; // under _writing
 
@@ -24,6 +25,9 @@ internal sealed class Acknowledger
         _connection = connection;
         connection.BeforeFlush = Write;
     }
+
+    /// <summary>Events of this link whose handlers have completed.</summary>
+    public long Completed => Volatile.Read(ref _completed);
 
     /// <summary>The handler of event <paramref name="sequence"/> has completed.</summary>
     public void Add(ulong sequence)
@@ -41,6 +45,7 @@ internal sealed class Acknowledger
             }
 
             _done[_count++] = sequence;
+            Volatile.Write(ref _completed, _completed + 1);
             if (_count > 1)
             {
                 return; // the first one since the last write arranged the flush that writes them all

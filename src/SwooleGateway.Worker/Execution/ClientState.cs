@@ -56,6 +56,9 @@ internal sealed class ClientState : IThreadPoolWorkItem
     /// <summary>The <see cref="RunningSince"/> the watchdog already warned about (one warning per occurrence).</summary>
     public long WarnedFor;
 
+    /// <summary>Stopwatch timestamp when the current handler was called, while the duration histogram listens; else 0.</summary>
+    public long StartedTimestamp;
+
     /// <summary>The kind of the event whose handler runs (for the slow-handler warning).</summary>
     public Protocol.MessageKind RunningKind;
 

@@ -25,8 +25,9 @@ internal sealed partial class HandlerScheduler
     private int _handoffs; // under _gate: slots given back while a client was between finding none and queueing itself
     private int _active; // clients with events: in a batch, in a turn, or waiting
 
-    public HandlerScheduler(GatewayEventHandler handler, WorkerOptions options, ILogger logger, Func<string, ValueTask> closeClient)
+    public HandlerScheduler(GatewayEventHandler handler, WorkerOptions options, ILogger logger, Func<string, ValueTask> closeClient, WorkerMetrics metrics)
     {
+        Metrics = metrics;
         _handler = handler;
         _options = options;
         _logger = logger;
@@ -34,6 +35,8 @@ internal sealed partial class HandlerScheduler
         Slots = options.EffectiveMaxConcurrentHandlers;
         _available = Slots;
     }
+
+    public WorkerMetrics Metrics { get; }
 
     /// <summary>How many clients may run handlers at once.</summary>
     public int Slots { get; }
@@ -155,6 +158,7 @@ internal sealed partial class HandlerScheduler
     {
         long now = Environment.TickCount64;
         client.RunningKind = item.Kind;
+        client.StartedTimestamp = Metrics.HandlerDuration.Enabled ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
         Volatile.Write(ref client.RunningSince, now);
         Volatile.Write(ref client.InvokingSince, now);
         record.Client = client;
@@ -192,14 +196,20 @@ internal sealed partial class HandlerScheduler
         }
 
         Volatile.Write(ref client.RunningSince, 0);
-        WorkerMetrics.EventsHandled.Add(1);
+        Metrics.EventsHandled.Add(1);
+        if (client.StartedTimestamp != 0)
+        {
+            Metrics.HandlerDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(client.StartedTimestamp).TotalSeconds);
+        }
+
         client.Acks.Add(item.Sequence); // handled, even if it threw: a redelivery would only throw again
         item.Return();
     }
 
     private void Failed(ClientState client, EventItem item, Exception exception)
     {
-        WorkerMetrics.HandlerErrors.Add(1);
+        Metrics.HandlerErrors.Add(1);
+        Interlocked.Increment(ref Metrics.HandlerErrorsTotal);
         Log.HandlerFailed(_logger, Name(item.Kind), client.ClientId, _options.HandlerErrorPolicy, exception);
         if (_options.HandlerErrorPolicy == HandlerErrorPolicy.CloseClient && item.Kind != MessageKind.ClientClose)
         {
@@ -249,7 +259,7 @@ internal sealed partial class HandlerScheduler
         }
 
         client.WarnedFor = since;
-        WorkerMetrics.SlowHandlers.Add(1);
+        Metrics.SlowHandlers.Add(1);
         Log.SlowHandler(_logger, Name(client.RunningKind), client.ClientId, (now - since) / 1000.0, _options.HandlerWarningThreshold.TotalSeconds,
             Volatile.Read(ref client.InvokingSince) != 0 ? "it is blocking a thread (a synchronous call)" : "it is awaiting");
     }

@@ -21,11 +21,15 @@ internal sealed class LinkEvents(IPEndPoint gateway, Acknowledger acks, HandlerS
     private Batch? _batch; // the clients this read woke up
     private Batch? _ready; // a read's batch waiting for the loop to go idle: interlocked (OnIdle may run beside the next read)
 
+    /// <summary>Events received on this link (read loop writes; others read).</summary>
+    public long Received;
+
     /// <summary>Clients of this link the worker knows (connected, not closed).</summary>
     public int ClientCount => _clients.Count;
 
     public void OnEvent(ref FieldReader frame)
     {
+        Volatile.Write(ref Received, Received + 1);
         EventItem item = EventItem.Rent();
         item.Kind = frame.Kind;
         ClientState client;
@@ -133,16 +137,17 @@ internal sealed class LinkEvents(IPEndPoint gateway, Acknowledger acks, HandlerS
         }
 
         _clients.Clear();
-        WorkerMetrics.EventsAbandoned.Add(dropped);
+        scheduler.Metrics.EventsAbandoned.Add(dropped);
     }
 
-    private static void Fill(EventItem item, EventHeader header)
+    private void Fill(EventItem item, EventHeader header)
     {
         item.Sequence = header.Sequence;
         item.Flags = header.Flags;
         if ((header.Flags & EventFlags.Redelivered) != 0)
         {
-            WorkerMetrics.EventsRedelivered.Add(1);
+            scheduler.Metrics.EventsRedelivered.Add(1);
+            Interlocked.Increment(ref scheduler.Metrics.RedeliveredTotal);
         }
     }
 

@@ -114,6 +114,14 @@ public sealed partial class RoleProcess : IDisposable
     }
 
     /// <summary>SIGTERM (what systemd, Docker and Kubernetes send to stop a process), then waits for the exit; returns the exit code.</summary>
+    /// <summary>Waits for the process to end by itself (a command that runs and exits) and returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token);
+        return _process.ExitCode;
+    }
+
     public async Task<int> TerminateAsync(TimeSpan timeout)
     {
         using (var kill = Process.Start("kill", ["-TERM", Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]))

@@ -70,9 +70,15 @@ internal sealed class TestCluster : IAsyncDisposable
         }
     }
 
-    public async Task StartRegisterAsync(int port = 0)
+    public async Task StartRegisterAsync(int port = 0, Dictionary<string, string?>? settings = null)
     {
-        IHost host = Build(new() { ["SwooleGateway:Register:Listen"] = $"127.0.0.1:{port}" }, s => s.AddSwooleGatewayRegister());
+        var config = new Dictionary<string, string?> { ["SwooleGateway:Register:Listen"] = $"127.0.0.1:{port}" };
+        foreach (KeyValuePair<string, string?> entry in settings ?? [])
+        {
+            config[entry.Key] = entry.Value;
+        }
+
+        IHost host = Build(config, s => s.AddSwooleGatewayRegister());
         await host.StartAsync().DefaultTimeout();
         RegisterHost = host;
         Register = host.Services.GetRequiredService<RegisterServer>();
@@ -173,6 +179,7 @@ internal sealed class TestCluster : IAsyncDisposable
         {
             ["SwooleGateway:Secret"] = Secret,
             ["SwooleGateway:HeartbeatInterval"] = "00:00:01",
+            ["SwooleGateway:StatusInterval"] = "00:00:00.250",
             ["SwooleGateway:HeartbeatTimeout"] = "00:00:05",
             ["SwooleGateway:MaxReconnectDelay"] = "00:00:00.500",
         };

@@ -24,6 +24,8 @@ public static class WireCases
         yield return new MessageCase<AnnounceFrame>(new AnnounceFrame("[2001:db8::7]:2900", "gateway-a-1"));
         yield return new MessageCase<SubscribeFrame>(default);
         yield return new MessageCase<GatewayListFrame>(new GatewayListFrame([new GatewayInfo("gateway-a-1", "10.0.0.7:2900"), new GatewayInfo("gateway-b-2", "[2001:db8::7]:2900")]));
+        yield return new MessageCase<StatusReportFrame>(new StatusReportFrame("gateway", "gateway-a-1", "2.1.0+3f2a", "1.0.0", 1_764_489_600_000, "10.0.0.7:2900", ["edge"],
+            new Dictionary<string, ulong> { ["connections"] = 15_000, ["events_total"] = 123_456_789 }));
         yield return new MessageCase<ClientConnectFrame>(new ClientConnectFrame(
             new EventHeader(1, 0x0123456789abcdef, EventFlags.None), "203.0.113.9", 51234, "ws", "websocket", "/chat",
             new Dictionary<string, string> { ["Origin"] = "https://example.com" }, "chat.v1", new Dictionary<string, string> { ["token"] = "t" },
