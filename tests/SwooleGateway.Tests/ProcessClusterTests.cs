@@ -313,6 +313,32 @@ public sealed class ProcessClusterTests
     }
 
     /// <summary>
+    /// Issue 11, metrics: the Echo sample exports the worker's instruments with the OpenTelemetry SDK (its console
+    /// exporter here; OTLP the same way), created through the host's meter factory.
+    /// </summary>
+    [Test]
+    public async Task The_echo_sample_exports_the_worker_metrics_with_opentelemetry()
+    {
+        RoleProcess register = StartRegister("127.0.0.1:0");
+        IPEndPoint registerEndPoint = await register.WaitForEndPoint("Register listening on ");
+        RoleProcess gateway = StartGateway(registerEndPoint);
+        IPEndPoint tcp = await gateway.WaitForEndPoint("Listener tcp (tcp) on ");
+        RoleProcess worker = StartWorker(registerEndPoint, "--Telemetry:Console=true", "--Telemetry:IntervalMs=300");
+        await gateway.WaitForOutput("(1 workers)");
+        using TcpTestClient client = await TcpTestClient.ConnectAsync(tcp);
+        for (int i = 0; i < 5; i++)
+        {
+            await client.SendAsync("echo:" + i);
+            Assert.That(await client.ReceiveAsync(), Is.EqualTo("echo:" + i));
+        }
+
+        await worker.WaitForOutput("swoolegateway.worker.events");
+        await worker.WaitForOutput("swoolegateway.worker.handler.duration");
+        await worker.WaitForOutput("swoolegateway.worker.queue_depth");
+        Assert.That(worker.Output, Does.Contain("Name: SwooleGateway.Worker"), "the instrumentation scope is the worker's meter");
+    }
+
+    /// <summary>
     /// Issue 11, acceptance 2, the README's upgrade procedure: under continuous echo load, start the v2 workers beside
     /// the v1 ones, then SIGTERM the v1 ones (each drains: gateways send it nothing new, its clients move on as their
     /// events are done). No request fails or is answered twice, no client disconnects, and the replies come from v2.
