@@ -37,6 +37,7 @@ internal sealed partial class GatewayServer : BackgroundService
     private readonly ClientStore _store = new();
     private readonly EventRouter _router;
     private readonly GatewayMetrics _metrics;
+    private readonly bool _customRouter; // an IEventRouter from DI: configuration changes only its listener tags
     private readonly CommandExecutor _commands;
     private readonly List<ClientListener> _listeners = [];
     private readonly List<IConnectionListener> _clientListeners = []; // unbound first on a graceful stop
@@ -60,7 +61,9 @@ internal sealed partial class GatewayServer : BackgroundService
         _framers = framers?.Value.Framers ?? new Dictionary<string, Func<Framing.IClientFramer>>();
         _live = new LiveGatewayOptions(_gatewayOptions, live);
         _router = new EventRouter(_gatewayOptions, _store, eventRouter ?? CreateRouter(_gatewayOptions.Routing), _metrics, logger);
-        var sender = new ClientSender(_gatewayOptions, _metrics, logger);
+        _customRouter = eventRouter is not null;
+        _live.Changed += RoutingMayHaveChanged;
+        var sender = new ClientSender(_metrics, logger);
         _commands = new CommandExecutor(new CommandServices(_store, sender, commands?.Value.Handlers ?? new Dictionary<string, GatewayCommandHandler>(),
             callerId => new GatewayCommandContext(callerId, _gatewayId, _store.Count, _router.WorkerCount), logger, _router.Reconsider));
         _metrics.Observe(() => _store.Count, () => _router.WorkerCount, () => _router.Unacknowledged, () => _router.Held);
@@ -72,6 +75,34 @@ internal sealed partial class GatewayServer : BackgroundService
         RoutingStrategy.ConsistentHash => ConsistentHashRouter.Create(routing.Key),
         _ => new RoundRobinRouter(),
     };
+
+    /// <summary>SwooleGateway:Gateway:Routing changed in the configuration: the new routing applies without a restart.</summary>
+    private void RoutingMayHaveChanged(GatewayOptions previous, GatewayOptions current)
+    {
+        RoutingOptions before = previous.Routing;
+        RoutingOptions after = current.Routing;
+        bool sameTags = before.ListenerTags.Count == after.ListenerTags.Count
+            && before.ListenerTags.All(t => after.ListenerTags.TryGetValue(t.Key, out string? v) && v == t.Value);
+        if (before.Strategy == after.Strategy && string.Equals(before.Key, after.Key, StringComparison.Ordinal) && sameTags)
+        {
+            return;
+        }
+
+        IEventRouter router;
+        try
+        {
+            router = _customRouter ? _router.Policy : CreateRouter(after);
+        }
+        catch (InvalidOperationException ex)
+        {
+            Log.RoutingChangeRefused(_logger, ex.Message);
+            return;
+        }
+
+        int moving = _router.Reconfigure(router, new Dictionary<string, string>(after.ListenerTags, StringComparer.OrdinalIgnoreCase));
+        Log.RoutingChanged(_logger, _customRouter ? router.GetType().Name : after.Strategy.ToString(), after.Key,
+            string.Join(", ", after.ListenerTags.Select(t => $"{t.Key}→{t.Value}")), moving);
+    }
 
     /// <summary>Completes when every listener is bound (faults when binding failed).</summary>
     public Task Ready => _ready.Task;
@@ -130,7 +161,7 @@ internal sealed partial class GatewayServer : BackgroundService
             loops.Add(new AcceptLoop(internalListener, HandleInternalAsync, _logger, _metrics.AcceptErrors).RunAsync(stoppingToken));
             Log.InternalListening(_logger, _gatewayId, _internalEndPoint.ToString(), _advertised.ToString());
 
-            var acceptor = new ClientAcceptor(_gatewayOptions, _live, _store, _advertised, _authorizer, _logger, _metrics) { MaxConnections = ClientLimit() };
+            var acceptor = new ClientAcceptor(_gatewayOptions, _live, _store, _advertised, _authorizer, _logger, _metrics) { DescriptorBudget = ClientLimit() };
             var reader = new ClientReader(acceptor, _store, new ClientThrottle(_store, _live, _metrics, _logger), _router, _metrics, _logger);
             foreach (ListenerOptions lo in listenerOptions)
             {
@@ -166,7 +197,7 @@ internal sealed partial class GatewayServer : BackgroundService
             var connector = new RegisterConnector(_sockets, _options, _logger, Role, _gatewayId,
                 (_, link) => link.TrySend(new AnnounceFrame(_advertised.ToString(), _gatewayId)), RegisterFrames.Instance, StatusReport);
             loops.Add(connector.RunAsync(stoppingToken));
-            loops.Add(new ClientSupervisor(_store, _listeners, _metrics, _logger).RunAsync(stoppingToken));
+            loops.Add(new ClientSupervisor(_store, _listeners, _live, _metrics, _logger).RunAsync(stoppingToken));
             loops.Add(ExpireHeldEventsAsync(stoppingToken));
             _ready.TrySetResult();
         }
@@ -236,19 +267,23 @@ internal sealed partial class GatewayServer : BackgroundService
     }
 
     /// <summary>
-    /// MaxConnections, or fewer when the process's file descriptor limit would run out first: clients beyond it wait in the
-    /// listen backlog (<see cref="ClientAcceptor.WaitForRoomAsync"/>) instead of exhausting the descriptors the links and
-    /// the runtime need.
+    /// The clients the process's file descriptor limit leaves room for (int.MaxValue when it cannot be read): the gateway
+    /// admits at most this many even if MaxConnections says more, and clients beyond it wait in the listen backlog
+    /// (<see cref="ClientAcceptor.WaitForRoomAsync"/>) instead of exhausting the descriptors the links and the runtime need.
     /// </summary>
     private int ClientLimit()
     {
         (long Limit, int Open)? descriptors = FileDescriptors.Read();
-        if (FileDescriptors.ClientBudget(descriptors) is not { } budget || budget >= _gatewayOptions.MaxConnections)
+        if (FileDescriptors.ClientBudget(descriptors) is not { } budget)
         {
-            return _gatewayOptions.MaxConnections;
+            return int.MaxValue;
         }
 
-        Log.ClientLimitLowered(_logger, _gatewayOptions.MaxConnections, descriptors!.Value.Limit, descriptors.Value.Open, budget);
+        if (budget < _gatewayOptions.MaxConnections)
+        {
+            Log.ClientLimitLowered(_logger, _gatewayOptions.MaxConnections, descriptors!.Value.Limit, descriptors.Value.Open, budget);
+        }
+
         return budget;
     }
 
@@ -412,6 +447,12 @@ internal sealed partial class GatewayServer : BackgroundService
 
         [LoggerMessage(3027, LogLevel.Warning, "Closing clients with {Events} of their events still unhandled after {Seconds:0.0} s (ShutdownGracePeriod): their answers will not reach them", EventName = "GatewayStoppingWithEventsInFlight")]
         public static partial void StoppingWithEventsInFlight(ILogger logger, int events, double seconds);
+
+        [LoggerMessage(3028, LogLevel.Information, "Routing changed: {Strategy}, key {Key}, listener tags [{Tags}]; {Moving} clients move to the workers it places them on, each after its events in flight", EventName = "RoutingChanged")]
+        public static partial void RoutingChanged(ILogger logger, string strategy, string key, string tags, int moving);
+
+        [LoggerMessage(3029, LogLevel.Error, "The changed routing configuration is not valid, keeping the current routing: {Reason}", EventName = "RoutingChangeRefused")]
+        public static partial void RoutingChangeRefused(ILogger logger, string reason);
 
         [LoggerMessage(3015, LogLevel.Information, "Listener {Name}: TLS certificate reloaded ({Subject}, {Thumbprint})", EventName = "CertificateReloaded")]
         public static partial void CertificateReloaded(ILogger logger, string name, string subject, string thumbprint);

@@ -13,8 +13,16 @@ internal sealed class LiveGatewayOptions
     public LiveGatewayOptions(GatewayOptions initial, IOptionsMonitor<GatewayOptions>? monitor)
     {
         _current = monitor?.CurrentValue ?? initial;
-        monitor?.OnChange(value => _current = value);
+        monitor?.OnChange(value =>
+        {
+            GatewayOptions previous = _current;
+            _current = value;
+            Changed?.Invoke(previous, value);
+        });
     }
+
+    /// <summary>Raised after the configuration changed (previous, current), on the thread that noticed the change.</summary>
+    public event Action<GatewayOptions, GatewayOptions>? Changed;
 
     public GatewayOptions Current => _current;
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
 using SwooleGateway.Tests.Infrastructure;
 
 namespace SwooleGateway.Tests;
@@ -39,11 +40,15 @@ public sealed class MetricsTests
             Assert.That(await client.ReceiveAsync(), Is.EqualTo("echo:" + i));
         }
 
-        var duplicates = published.GroupBy(p => p).Where(g => g.Count() > 1).Select(g => $"{g.Key.Meter.Name}/{g.Key.Name}").ToList();
+        // Only this cluster's meters (other tests' hosts may still be alive): a factory-made meter's Scope is its factory.
+        Microsoft.Extensions.Hosting.IHost[] hosts = [cluster.RegisterHost!, .. cluster.Gateways.Select(g => g.Host), .. cluster.Workers.Select(w => w.Host)];
+        var factories = new HashSet<object>(hosts.Select(h => (object)h.Services.GetRequiredService<IMeterFactory>()));
+        var mine = published.Where(p => p.Meter.Scope is { } scope && factories.Contains(scope)).ToList();
+        var duplicates = mine.GroupBy(p => p).Where(g => g.Count() > 1).Select(g => $"{g.Key.Meter.Name}/{g.Key.Name}").ToList();
         Assert.That(duplicates, Is.Empty, "no instrument published twice on one meter");
-        Meter[] gatewayMeters = [.. published.Where(p => p.Meter.Name == "SwooleGateway.Gateway").Select(p => p.Meter).Distinct()];
+        Meter[] gatewayMeters = [.. mine.Where(p => p.Meter.Name == "SwooleGateway.Gateway").Select(p => p.Meter).Distinct()];
         Assert.That(gatewayMeters, Has.Length.EqualTo(2), "one gateway meter per gateway (per host), not a static one");
-        Assert.That(published.Select(p => p.Meter.Name).Distinct(), Is.SupersetOf(new[] { "SwooleGateway.Register", "SwooleGateway.Gateway", "SwooleGateway.Worker" }));
+        Assert.That(mine.Select(p => p.Meter.Name).Distinct(), Is.SupersetOf(new[] { "SwooleGateway.Register", "SwooleGateway.Gateway", "SwooleGateway.Worker" }));
 
         // The gateway the client used counted its messages; the other counted none.
         long[] messagesIn = [.. gatewayMeters.Select(m => measured.GetValueOrDefault((m, "swoolegateway.gateway.messages_in")))];

@@ -28,6 +28,12 @@ internal sealed class OutboundWriter
 
     private int BacklogCount => _backlogBuffer?.WrittenCount ?? 0;
 
+    /// <summary>The backlog bound this writer was made with.</summary>
+    public long MaxBacklogBytes => _maxBacklogBytes;
+
+    /// <summary>What happens to a write beyond <see cref="MaxBacklogBytes"/>.</summary>
+    public OverflowPolicy Policy => _policy;
+
     public OutboundWriter(PipeWriter output, long maxBacklogBytes, OverflowPolicy policy = OverflowPolicy.Fail)
     {
         _output = output;

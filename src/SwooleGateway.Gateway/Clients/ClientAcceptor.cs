@@ -20,10 +20,13 @@ internal sealed partial class ClientAcceptor(
     private int _admitted; // connections past the MaxConnections check: in their handshake or open (interlocked)
 
     /// <summary>
-    /// The most clients this gateway admits: <see cref="GatewayOptions.MaxConnections"/>, or fewer when the process's file
-    /// descriptor limit would run out first (set by <see cref="GatewayServer"/> at start, from <see cref="Hosting.FileDescriptors"/>).
+    /// The most clients this gateway admits: <see cref="GatewayOptions.MaxConnections"/> (live), or fewer when the process's
+    /// file descriptor limit would run out first.
     /// </summary>
-    public int MaxConnections { get; init; } = options.MaxConnections;
+    public int MaxConnections => Math.Min(live.Current.MaxConnections, DescriptorBudget);
+
+    /// <summary>The clients the process's file descriptor limit leaves room for (set by <see cref="GatewayServer"/> at start, from <see cref="Hosting.FileDescriptors"/>).</summary>
+    public int DescriptorBudget { get; init; } = int.MaxValue;
 
     private long _fullLoggedAt = long.MinValue / 2;
 
@@ -43,7 +46,7 @@ internal sealed partial class ClientAcceptor(
         long logged = Volatile.Read(ref _fullLoggedAt);
         if (now - logged >= 10_000 && Interlocked.CompareExchange(ref _fullLoggedAt, now, logged) == logged)
         {
-            Log.AtLimit(logger, MaxConnections, MaxConnections < options.MaxConnections ? "the process's file descriptor limit (raise ulimit -n / LimitNOFILE)" : "MaxConnections");
+            Log.AtLimit(logger, MaxConnections, MaxConnections < live.Current.MaxConnections ? "the process's file descriptor limit (raise ulimit -n / LimitNOFILE)" : "MaxConnections");
         }
 
         int delay = 5;
@@ -65,7 +68,7 @@ internal sealed partial class ClientAcceptor(
         if (Interlocked.Increment(ref _admitted) > MaxConnections) // checked and taken in one step: no race between accepts
         {
             Interlocked.Decrement(ref _admitted);
-            await RefuseAsync(transport, remote, listener, MaxConnections < options.MaxConnections
+            await RefuseAsync(transport, remote, listener, MaxConnections < live.Current.MaxConnections
                 ? $"gateway is at its connection limit ({MaxConnections}, set by the process's file descriptor limit; raise ulimit -n / LimitNOFILE)"
                 : $"gateway is at MaxConnections ({MaxConnections})", counted: false).ConfigureAwait(false);
             return null;
@@ -99,7 +102,7 @@ internal sealed partial class ClientAcceptor(
         }
 
         var connection = new ClientConnection(Interlocked.Increment(ref _nextConnectionId), advertised, transport, listener,
-            options.MaxPendingBytesPerClient, ClientSender.PolicyOf(options.SlowClientPolicy), pipe)
+            live.Current.MaxPendingBytesPerClient, ClientSender.PolicyOf(live.Current.SlowClientPolicy), pipe) // live: for connections opened from now on
         {
             Ip = ip,
             Tls = tls,

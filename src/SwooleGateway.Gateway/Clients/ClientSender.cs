@@ -8,7 +8,7 @@ namespace SwooleGateway.Gateway.Clients;
 /// Messages to clients: frames them for the client's listener and queues them on its writer, with the slow-client
 /// policy when its queue is full. Never waits for a client: a full queue closes or drops for that client only.
 /// </summary>
-internal sealed partial class ClientSender(GatewayOptions options, GatewayMetrics metrics, ILogger logger)
+internal sealed partial class ClientSender(GatewayMetrics metrics, ILogger logger)
 {
     /// <summary>
     /// Hot path: queue one message to one client. Within a <paramref name="batch"/> of commands the bytes wait in the
@@ -35,14 +35,14 @@ internal sealed partial class ClientSender(GatewayOptions options, GatewayMetric
                 Interlocked.Increment(ref metrics.SlowClientsTotal);
                 if (connection.Writer.TryBeginOverflowEpisode())
                 {
-                    Log.SlowClientDropping(logger, connection.ClientId, connection.Remote?.ToString() ?? "?", options.MaxPendingBytesPerClient, options.SlowClientPolicy);
+                    Log.SlowClientDropping(logger, connection.ClientId, connection.Remote?.ToString() ?? "?", connection.Writer.MaxBacklogBytes, connection.Writer.Policy);
                 }
 
                 return;
             case WriteResult.Overflow:
                 metrics.SlowClientsClosed.Add(1);
                 Interlocked.Increment(ref metrics.SlowClientsTotal);
-                Log.SlowClient(logger, connection.ClientId, connection.Remote?.ToString() ?? "?", options.MaxPendingBytesPerClient);
+                Log.SlowClient(logger, connection.ClientId, connection.Remote?.ToString() ?? "?", connection.Writer.MaxBacklogBytes);
                 connection.RequestClose(force: true, "slow consumer: outbound queue full");
                 return;
             case WriteResult.Rejected:
@@ -72,7 +72,7 @@ internal sealed partial class ClientSender(GatewayOptions options, GatewayMetric
         public static partial void SlowClient(ILogger logger, string clientId, string remote, long limit);
 
         [LoggerMessage(3014, LogLevel.Warning, "Slow client {ClientId} from {Remote}: outbound queue full ({Limit} bytes), dropping messages ({Policy}) until it catches up", EventName = "SlowClientDropping")]
-        public static partial void SlowClientDropping(ILogger logger, string clientId, string remote, long limit, SlowClientPolicy policy);
+        public static partial void SlowClientDropping(ILogger logger, string clientId, string remote, long limit, SwooleGateway.Transport.OverflowPolicy policy);
 
         [LoggerMessage(3018, LogLevel.Warning, "A message of {Bytes} bytes to client {ClientId} was skipped: the framing of listener {Listener} cannot carry it (its length prefix is too short); further skips for this client are counted in swoolegateway.gateway.messages_rejected, logged at most every 10 s", EventName = "MessageRejected")]
         public static partial void MessageRejected(ILogger logger, long bytes, string clientId, string listener);

@@ -20,6 +20,8 @@ namespace SwooleGateway.Gateway.Routing;
 /// </remarks>
 internal sealed partial class EventRouter(GatewayOptions options, ClientStore store, IEventRouter policy, GatewayMetrics metrics, ILogger logger)
 {
+    private volatile IEventRouter _policy = policy;
+    private IReadOnlyDictionary<string, string> _listenerTags = options.Routing.ListenerTags; // under _gate
     /// <summary>How often a move to another worker is tried before the event is held (workers stopping at that moment).</summary>
     private const int PickAttempts = 4;
 
@@ -37,6 +39,9 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
     private RoutingWorker[] _accepting = []; // under _gate
     private readonly Dictionary<string, RoutingWorker[]> _tagged = new(StringComparer.Ordinal); // under _gate: tag → accepting workers with it
     private long _policyFailedLogged; // Environment.TickCount64 of the last "router failed" log line
+
+    /// <summary>The router in use.</summary>
+    public IEventRouter Policy => _policy;
 
     /// <summary>Workers that take events now.</summary>
     public int WorkerCount => _workers.Count;
@@ -333,7 +338,7 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
         string? failure = null;
         try
         {
-            chosen = policy.Choose(new RoutingClient(client, store, client.Route.Worker?.Routing), eligible);
+            chosen = _policy.Choose(new RoutingClient(client, store, client.Route.Worker?.Routing), eligible);
             if (chosen is not null && Array.IndexOf(eligible, chosen) < 0)
             {
                 failure = $"it chose worker {chosen.NodeId}, which is not among the workers it was offered";
@@ -351,7 +356,7 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
             if (now - _policyFailedLogged >= 10_000 || _policyFailedLogged == 0)
             {
                 _policyFailedLogged = now;
-                Log.RouterFailed(logger, policy.GetType().Name, client.ClientId, failure);
+                Log.RouterFailed(logger, _policy.GetType().Name, client.ClientId, failure);
             }
 
             chosen = eligible[(int)((uint)client.Id % (uint)eligible.Length)];
@@ -371,7 +376,7 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
             _eligibleVersion = version;
         }
 
-        if (options.Routing.ListenerTags.Count == 0 || !options.Routing.ListenerTags.TryGetValue(client.Listener.Name, out string? tag))
+        if (_listenerTags.Count == 0 || !_listenerTags.TryGetValue(client.Listener.Name, out string? tag))
         {
             return _accepting;
         }
@@ -392,7 +397,7 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
     /// </summary>
     public void Reconsider(ClientConnection client, RoutingInputs changed)
     {
-        if ((policy.Inputs & changed) == 0)
+        if ((_policy.Inputs & changed) == 0)
         {
             return;
         }
@@ -420,10 +425,34 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
         return true;
     }
 
+    /// <summary>
+    /// The routing configuration changed while running (SwooleGateway:Gateway:Routing): the new router and listener tags
+    /// apply from now on, and every client the new router places elsewhere moves there (after its events in flight).
+    /// </summary>
+    public int Reconfigure(IEventRouter router, IReadOnlyDictionary<string, string> listenerTags)
+    {
+        int moving = 0;
+        lock (_gate)
+        {
+            _policy = router;
+            _listenerTags = listenerTags;
+            _eligibleVersion = -1;
+            foreach (KeyValuePair<ulong, ClientConnection> entry in store.Connections)
+            {
+                if (ReconsiderLocked(entry.Value))
+                {
+                    moving++;
+                }
+            }
+        }
+
+        return moving;
+    }
+
     /// <summary>A worker joined and the router depends on the set of workers: every client the router now places elsewhere moves there.</summary>
     private void Rebalance(string nodeId)
     {
-        if ((policy.Inputs & RoutingInputs.Workers) == 0)
+        if ((_policy.Inputs & RoutingInputs.Workers) == 0)
         {
             return;
         }

@@ -94,7 +94,7 @@ internal sealed class GatewayHarness : IAsyncDisposable
         {
             ["client-count"] = (context, payload) => ValueTask.FromResult<byte[]?>(Encoding.UTF8.GetBytes($"{Encoding.UTF8.GetString(payload.Span)}:{context.ClientCount}")),
         };
-        _executor = new CommandExecutor(new CommandServices(Store, new ClientSender(options, new GatewayMetrics(null), NullLogger.Instance), customs,
+        _executor = new CommandExecutor(new CommandServices(Store, new ClientSender(new GatewayMetrics(null), NullLogger.Instance), customs,
             caller => new GatewayCommandContext(caller, "gateway-under-test", Store.Count, 1), NullLogger.Instance));
     }
 

@@ -155,7 +155,7 @@ public sealed class ProtocolTests
     [Test]
     public void Every_command_has_exactly_one_handler_on_the_gateway()
     {
-        var executor = new CommandExecutor(new CommandServices(new ClientStore(), new ClientSender(new GatewayOptions(), new GatewayMetrics(null), NullLogger.Instance),
+        var executor = new CommandExecutor(new CommandServices(new ClientStore(), new ClientSender(new GatewayMetrics(null), NullLogger.Instance),
             new Dictionary<string, GatewayCommandHandler>(), caller => new GatewayCommandContext(caller, "g", 0, 0), NullLogger.Instance));
         var expected = WireCases.Commands().ToDictionary(c => c.Number, c => c.Name);
         Assert.That(executor.Operations, Is.EquivalentTo(expected));
