@@ -323,8 +323,8 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
 
     /// <summary>
     /// What the router chooses for <paramref name="client"/> among the accepting workers its listener may use; null when
-    /// there is none (or the router holds it). A router that throws or answers outside the list gets round-robin instead,
-    /// and a log line (at most one per 10 s). Under the router's lock.
+    /// there is none (or the router holds it). When the router throws or answers outside the list, the client gets a worker
+    /// picked by its connection number instead, and a log line (at most one per 10 s). Under the router's lock.
     /// </summary>
     private WorkerLink? Choose(ClientConnection client)
     {
