@@ -6,7 +6,7 @@ namespace SwooleGateway.Protocol;
 
 /// <summary>
 /// Writes the items of one frame body (a MessagePack array) and counts them, so that no writer ever states how many
-/// fields it writes: <see cref="FrameCodec.EndFrame"/> puts the count it saw into the array header. Every method writes
+/// fields it writes: <see cref="Frame"/> puts the count it saw into the array header. Every method writes
 /// exactly one top-level item; <see cref="Nested"/> gives the raw writer for one item with inner structure.
 /// </summary>
 internal ref struct FieldWriter

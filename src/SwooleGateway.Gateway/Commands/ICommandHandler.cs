@@ -8,7 +8,7 @@ namespace SwooleGateway.Gateway.Commands;
 /// SwooleGateway.Protocol.Commands) and its handler here, nothing else on this side.
 /// </summary>
 /// <remarks>
-/// Runs on the calling link's read loop: never block. <paramref name="command"/> points into the received frame and is
+/// Runs on the calling link's read loop: never block. The command points into the received frame and is
 /// valid only until <see cref="Execute"/> returns (or, for an asynchronous handler, until its first await). Throw
 /// <see cref="CommandRefusedException"/> to answer with a refusal status.
 /// </remarks>
