@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace SwooleGateway.Hosting;
@@ -40,4 +41,49 @@ public static class StockHost
 
         return builder;
     }
+
+    /// <summary>
+    /// Builds and runs a stock process until it is stopped. A setting that is not valid ends it with one line on stderr
+    /// that says which and what to write (exit code 1), not a stack trace; anything else unexpected is printed in full.
+    /// </summary>
+    public static async Task<int> RunAsync(string role, string[] args, Action<HostApplicationBuilder> configure)
+    {
+        try
+        {
+            HostApplicationBuilder builder = CreateBuilder(args);
+            configure(builder);
+            using IHost host = builder.Build();
+            IHostedService[] roles = [.. host.Services.GetServices<IHostedService>()];
+            await host.RunAsync().ConfigureAwait(false);
+
+            // A role that failed while running (it could not bind its port, say) stopped the host: exit 1, saying why.
+            foreach (IHostedService service in roles)
+            {
+                if (service is BackgroundService { ExecuteTask: { IsFaulted: true } failed })
+                {
+                    Exception error = failed.Exception!.GetBaseException();
+                    await Console.Error.WriteLineAsync($"{role}: {Setting(error) ?? error.ToString()}").ConfigureAwait(false);
+                    return 1;
+                }
+            }
+
+            return 0;
+        }
+        catch (Exception ex) when (Setting(ex) is { } message)
+        {
+            await Console.Error.WriteLineAsync($"{role}: {message}").ConfigureAwait(false);
+            return 1;
+        }
+    }
+
+    /// <summary>The message of an exception that means "a setting is wrong", or null for any other.</summary>
+    private static string? Setting(Exception ex) => ex switch
+    {
+        AggregateException { InnerExceptions.Count: 1 } aggregate => Setting(aggregate.InnerExceptions[0]),
+        Microsoft.Extensions.Options.OptionsValidationException validation => validation.Message,
+        InvalidOperationException { InnerException: { } inner } when Setting(inner) is { } message => message, // the binder wraps a bad value
+        InvalidOperationException or FormatException or ArgumentException => ex.Message,
+        System.Net.Sockets.SocketException socket => $"cannot listen: {socket.Message} (is the address right and the port free?)",
+        _ => null,
+    };
 }

@@ -53,7 +53,32 @@ public sealed partial class RoleProcess : IDisposable
             info.ArgumentList.Add(arg);
         }
 
+        return Launch(info, assembly);
+    }
+
+    /// <summary>Starts the program <paramref name="file"/> (an installed tool, <c>dotnet</c> itself) in <paramref name="workingDirectory"/>.</summary>
+    public static RoleProcess StartFile(string file, string workingDirectory, params string[] args)
+    {
+        var info = new ProcessStartInfo(file)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory,
+        };
+        foreach (string arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        return Launch(info, Path.GetFileName(file) + " " + string.Join(' ', args.Take(2)));
+    }
+
+    private static RoleProcess Launch(ProcessStartInfo info, string assembly)
+    {
         info.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        info.Environment["DOTNET_NOLOGO"] = "1";
         info.Environment["Logging__Console__FormatterName"] = "simple";
         info.Environment["Logging__Console__FormatterOptions__SingleLine"] = "true";
         info.Environment["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ";
