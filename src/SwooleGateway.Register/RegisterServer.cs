@@ -34,7 +34,7 @@ public sealed partial class RegisterServer : BackgroundService, IFrameHandler
     private readonly System.Diagnostics.Metrics.Counter<long> _announcements;
     private readonly string _nodeId = $"register-{Environment.MachineName}-{Environment.ProcessId}";
 
-    public RegisterServer(IOptions<SwooleGatewayOptions> options, IOptions<RegisterOptions> registerOptions, SocketTransport sockets, ILogger<RegisterServer> logger,
+    internal RegisterServer(IOptions<SwooleGatewayOptions> options, IOptions<RegisterOptions> registerOptions, SocketTransport sockets, ILogger<RegisterServer> logger,
         System.Diagnostics.Metrics.IMeterFactory? meterFactory = null)
     {
         _options = options.Value;
@@ -61,7 +61,7 @@ public sealed partial class RegisterServer : BackgroundService, IFrameHandler
     public Task<IPEndPoint> BoundEndPoint => _bound.Task;
 
     /// <summary>The gateways currently announced.</summary>
-    public IReadOnlyList<GatewayInfo> Gateways
+    internal IReadOnlyList<GatewayInfo> Gateways
     {
         get
         {

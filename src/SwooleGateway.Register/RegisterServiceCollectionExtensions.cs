@@ -1,3 +1,8 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SwooleGateway.Options;
+using SwooleGateway.Transport;
 using Microsoft.Extensions.DependencyInjection;
 using SwooleGateway.Hosting;
 
@@ -15,7 +20,8 @@ public static class RegisterServiceCollectionExtensions
             builder.Configure(configure);
         }
 
-        services.AddSingleton<RegisterServer>();
+        services.AddSingleton(sp => new RegisterServer(sp.GetRequiredService<IOptions<SwooleGatewayOptions>>(), sp.GetRequiredService<IOptions<RegisterOptions>>(),
+            sp.GetRequiredService<SocketTransport>(), sp.GetRequiredService<ILogger<RegisterServer>>(), sp.GetService<IMeterFactory>()));
         services.AddHostedService(sp => sp.GetRequiredService<RegisterServer>());
         return services;
     }

@@ -24,7 +24,7 @@ public sealed class GatewayClient : IHostedService, IAsyncDisposable
     private Task? _running;
     private bool _disposed;
 
-    public GatewayClient(IOptions<SwooleGatewayOptions> options, IOptions<WorkerOptions> clientOptions, SocketTransport sockets, ILogger<GatewayClient>? logger = null)
+    internal GatewayClient(IOptions<SwooleGatewayOptions> options, IOptions<WorkerOptions> clientOptions, SocketTransport sockets, ILogger<GatewayClient>? logger = null)
     {
         options.Value.Validate();
         string nodeId = clientOptions.Value.Name ?? $"client-{Environment.MachineName}-{Environment.ProcessId}-{Random.Shared.Next(0x10000):x4}";

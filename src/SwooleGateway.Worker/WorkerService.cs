@@ -29,7 +29,7 @@ public sealed partial class WorkerService : BackgroundService
     private readonly Lock _stopGate = new();
     private Task? _stop; // the one graceful stop: later StopAsync calls wait for it
 
-    public WorkerService(GatewayEventHandler handler, IOptions<SwooleGatewayOptions> options, IOptions<WorkerOptions> workerOptions, SocketTransport sockets, ILogger<WorkerService> logger,
+    internal WorkerService(GatewayEventHandler handler, IOptions<SwooleGatewayOptions> options, IOptions<WorkerOptions> workerOptions, SocketTransport sockets, ILogger<WorkerService> logger,
         System.Diagnostics.Metrics.IMeterFactory? meterFactory = null)
     {
         _metrics = new WorkerMetrics(meterFactory);

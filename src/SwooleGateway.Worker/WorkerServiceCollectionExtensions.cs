@@ -1,3 +1,8 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SwooleGateway.Options;
+using SwooleGateway.Transport;
 using Microsoft.Extensions.DependencyInjection;
 using SwooleGateway.Hosting;
 
@@ -20,7 +25,9 @@ public static class WorkerServiceCollectionExtensions
         }
 
         services.AddSingleton<THandler>();
-        services.AddSingleton<WorkerService>(sp => ActivatorUtilities.CreateInstance<WorkerService>(sp, sp.GetRequiredService<THandler>()));
+        services.AddSingleton(sp => new WorkerService(sp.GetRequiredService<THandler>(), sp.GetRequiredService<IOptions<SwooleGatewayOptions>>(),
+            sp.GetRequiredService<IOptions<WorkerOptions>>(), sp.GetRequiredService<SocketTransport>(), sp.GetRequiredService<ILogger<WorkerService>>(),
+            sp.GetService<IMeterFactory>()));
         services.AddHostedService(sp => sp.GetRequiredService<WorkerService>());
         services.AddSingleton(sp => sp.GetRequiredService<WorkerService>().Api);
         return services;
@@ -35,7 +42,8 @@ public static class WorkerServiceCollectionExtensions
     {
         services.AddSwooleGatewayCore();
         services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.SectionName);
-        services.AddSingleton<GatewayClient>();
+        services.AddSingleton(sp => new GatewayClient(sp.GetRequiredService<IOptions<SwooleGatewayOptions>>(), sp.GetRequiredService<IOptions<WorkerOptions>>(),
+            sp.GetRequiredService<SocketTransport>(), sp.GetService<ILogger<GatewayClient>>()));
         services.AddHostedService(sp => sp.GetRequiredService<GatewayClient>());
         services.AddSingleton(sp => sp.GetRequiredService<GatewayClient>().Api);
         return services;

@@ -1,4 +1,4 @@
 namespace SwooleGateway.Protocol;
 
 /// <summary>A gateway as the register knows it.</summary>
-public sealed record GatewayInfo(string GatewayId, string Address);
+internal sealed record GatewayInfo(string GatewayId, string Address);

@@ -1,7 +1,7 @@
 namespace SwooleGateway.Protocol;
 
 /// <summary>An internal handshake was refused or failed. <see cref="Permanent"/> is true when retrying cannot help (wrong secret, version).</summary>
-public sealed class HandshakeException : Exception
+internal sealed class HandshakeException : Exception
 {
     public HandshakeException(string message, bool permanent) : base(message) => Permanent = permanent;
 

@@ -1,7 +1,7 @@
 namespace SwooleGateway.Protocol;
 
 /// <summary>A peer sent bytes that break the protocol; the connection that sent them is closed.</summary>
-public sealed class ProtocolErrorException : Exception
+internal sealed class ProtocolErrorException : Exception
 {
     public ProtocolErrorException(string message) : base(message)
     {

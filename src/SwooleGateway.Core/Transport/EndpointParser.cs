@@ -3,7 +3,7 @@ using System.Net;
 namespace SwooleGateway.Transport;
 
 /// <summary>Parses <c>host:port</c>, <c>1.2.3.4:port</c> and <c>[::1]:port</c>.</summary>
-public static class EndpointParser
+internal static class EndpointParser
 {
     public static (string Host, int Port) Split(string address)
     {

@@ -1,7 +1,7 @@
 namespace SwooleGateway.Transport;
 
 /// <summary>Small HTTP header helpers shared by the gateway (upgrade requests) and workers (connect info).</summary>
-public static class HttpHeaders
+internal static class HttpHeaders
 {
     /// <summary>Parses a <c>Cookie</c> header (<c>a=1; b="2"</c>) into names and values; malformed parts are skipped.</summary>
     public static Dictionary<string, string> ParseCookies(string? header)

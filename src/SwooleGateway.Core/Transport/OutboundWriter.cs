@@ -317,7 +317,7 @@ internal enum WriteResult
 }
 
 /// <summary>What an <see cref="OutboundWriter"/> does when its backlog is full.</summary>
-public enum OverflowPolicy
+internal enum OverflowPolicy
 {
     /// <summary>Refuse the write (<see cref="WriteResult.Overflow"/>); the owner closes the connection.</summary>
     Fail,

@@ -11,7 +11,7 @@ namespace SwooleGateway.Transport;
 /// Kestrel's socket transport without the HTTP server: listeners and outbound connections that hand
 /// out <see cref="ConnectionContext"/>s whose pipes wait for data before renting memory.
 /// </summary>
-public sealed class SocketTransport : IDisposable
+internal sealed class SocketTransport : IDisposable
 {
     private readonly SocketTransportFactory _listenFactory;
     private readonly SocketConnectionContextFactory _connectFactory;

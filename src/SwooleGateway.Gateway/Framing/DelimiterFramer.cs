@@ -6,7 +6,7 @@ namespace SwooleGateway.Gateway.Framing;
 /// Messages end with a delimiter (default <c>\n</c>; with exactly <c>\n</c>, a trailing <c>\r</c> is dropped too, so
 /// telnet and netcat work). Outbound messages get the delimiter appended.
 /// </summary>
-public sealed class DelimiterFramer(byte[] delimiter) : IClientFramer
+internal sealed class DelimiterFramer(byte[] delimiter) : IClientFramer
 {
     private readonly byte[] _delimiter = delimiter.Length > 0 ? delimiter : throw new ArgumentException("empty delimiter", nameof(delimiter));
 

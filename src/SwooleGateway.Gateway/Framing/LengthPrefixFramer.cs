@@ -8,7 +8,7 @@ namespace SwooleGateway.Gateway.Framing;
 /// or not (GatewayWorker's Frame protocol is 4 bytes, big-endian, header included). The length is checked
 /// against the limit from the header, before the body is awaited; a zero-length message is allowed.
 /// </summary>
-public sealed class LengthPrefixFramer : IClientFramer
+internal sealed class LengthPrefixFramer : IClientFramer
 {
     private readonly int _size;
     private readonly bool _bigEndian;

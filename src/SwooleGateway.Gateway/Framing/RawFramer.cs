@@ -6,7 +6,7 @@ namespace SwooleGateway.Gateway.Framing;
 /// The stream as it comes: whatever one read delivers is one message (up to MaxFrameSize; more is split).
 /// Outbound messages are written as they are. For protocols the application parses itself.
 /// </summary>
-public sealed class RawFramer : IClientFramer
+internal sealed class RawFramer : IClientFramer
 {
     public ReadOnlySpan<byte> Trailer => default;
 
