@@ -44,6 +44,7 @@ internal sealed partial class GatewayServer : BackgroundService
     private readonly ConcurrentDictionary<WorkerLink, byte> _links = new();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentDictionary<string, IPEndPoint> _listenerEndPoints = new();
+    private readonly List<GatewayListenerEndPoint> _boundListeners = []; // under lock(_boundListeners)
     private readonly string _gatewayId = $"gateway-{Environment.MachineName}-{Environment.ProcessId}-{Random.Shared.Next(0x10000):x4}";
     private IPEndPoint? _advertised;
     private IPEndPoint? _internalEndPoint;
@@ -118,6 +119,18 @@ internal sealed partial class GatewayServer : BackgroundService
     /// <summary>Bound client listener endpoints by listener name (valid after <see cref="Ready"/>).</summary>
     public IReadOnlyDictionary<string, IPEndPoint> ListenerEndPoints => _listenerEndPoints;
 
+    /// <summary>The client listeners as bound, in configuration order.</summary>
+    public IReadOnlyList<GatewayListenerEndPoint> BoundListeners
+    {
+        get
+        {
+            lock (_boundListeners)
+            {
+                return [.. _boundListeners];
+            }
+        }
+    }
+
     public int ClientCount => _store.Count;
 
     public int WorkerCount => _router.WorkerCount;
@@ -184,10 +197,16 @@ internal sealed partial class GatewayServer : BackgroundService
                 {
                     _clientListeners.Add(bound);
                 }
+
                 var endpoint = (IPEndPoint)bound.EndPoint;
                 if (!_listenerEndPoints.TryAdd(listener.Name, endpoint))
                 {
                     throw new InvalidOperationException($"Two listeners are named '{listener.Name}'; give each a unique Name.");
+                }
+
+                lock (_boundListeners)
+                {
+                    _boundListeners.Add(new GatewayListenerEndPoint(listener.Name, listener.Transport, endpoint));
                 }
 
                 Log.ClientListening(_logger, listener.Name, listener.Certificates is null ? listener.Transport : listener.Transport + "+tls", endpoint.ToString());

@@ -28,6 +28,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddOptions<GatewayFramerOptions>();
         services.AddOptions<GatewayAuthorizationOptions>();
         services.AddSingleton<GatewayServer>();
+        services.AddSingleton(sp => new GatewayEndpoints(sp.GetRequiredService<GatewayServer>()));
         services.AddHostedService(sp => sp.GetRequiredService<GatewayServer>());
         return services;
     }

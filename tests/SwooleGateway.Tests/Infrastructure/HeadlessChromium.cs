@@ -14,6 +14,19 @@ public sealed class HeadlessChromium : IAsyncDisposable
     private readonly Process _process;
     private readonly string _profile;
     private readonly System.Text.StringBuilder _stdout = new();
+    private readonly System.Text.StringBuilder _stderr = new();
+
+    /// <summary>What the browser wrote to stderr so far (DevTools announces its address there).</summary>
+    public string Stderr
+    {
+        get
+        {
+            lock (_stderr)
+            {
+                return _stderr.ToString();
+            }
+        }
+    }
 
     private HeadlessChromium(Process process, string profile)
     {
@@ -52,7 +65,16 @@ public sealed class HeadlessChromium : IAsyncDisposable
                 }
             }
         };
-        process.ErrorDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                lock (browser._stderr)
+                {
+                    browser._stderr.Append(e.Data).Append('\n');
+                }
+            }
+        };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return browser;
