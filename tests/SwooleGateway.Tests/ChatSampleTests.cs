@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using SwooleGateway.Tests.Infrastructure;
 
@@ -19,8 +17,8 @@ public sealed class ChatSampleTests
     public async Task Two_browsers_join_talk_whisper_see_each_other_and_leave()
     {
         HeadlessChromium.SkipUnlessInstalled();
-        string sample = SampleFolder("SwooleGateway.Samples.Chat");
-        int registerPort = FreePort();
+        string sample = Repository.SampleOutput("SwooleGateway.Samples.Chat");
+        int registerPort = Repository.FreePort();
         using RoleProcess chat = RoleProcess.StartFile("dotnet", sample, Path.Combine(sample, "SwooleGateway.Samples.Chat.dll"), "--all-in-one",
             "--Chat:PageUrl=http://127.0.0.1:0", $"--SwooleGateway:Register:Listen=127.0.0.1:{registerPort}", $"--SwooleGateway:Registers:0=127.0.0.1:{registerPort}",
             "--SwooleGateway:Gateway:Internal=127.0.0.1:0", "--SwooleGateway:Gateway:Listeners:0:Endpoint=127.0.0.1:0", "--SwooleGateway:Gateway:Listeners:1:Endpoint=127.0.0.1:0");
@@ -58,7 +56,7 @@ public sealed class ChatSampleTests
                 Assert.That(await Members(bob), Is.EqualTo(new[] { "alice", "bob (you)" }), "two tabs, one alice");
             }
 
-            await alice.ScreenshotAsync(Path.Combine(RepositoryRoot(), "samples", "SwooleGateway.Samples.Chat", "screenshot.png"));
+            await alice.ScreenshotAsync(Path.Combine(Repository.Root, "samples", "SwooleGateway.Samples.Chat", "screenshot.png"));
 
             // Bob leaves: alice sees the notice and the member list shrink.
             await bob.EvaluateAsync("document.getElementById('leave').click()");
@@ -91,31 +89,4 @@ public sealed class ChatSampleTests
 
     private static async Task<string[]> Members(DevToolsPage page) =>
         [.. (await page.EvaluateAsync("[...document.querySelectorAll('#members li')].map(li => li.innerText)")).EnumerateArray().Select(e => e.GetString()!)];
-
-    private static int FreePort()
-    {
-        using var socket = new TcpListener(IPAddress.Loopback, 0);
-        socket.Start();
-        return ((IPEndPoint)socket.LocalEndpoint).Port;
-    }
-
-    /// <summary>A sample's build output, in the configuration the tests were built in.</summary>
-    private static string SampleFolder(string name)
-    {
-        string configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name; // bin/<Configuration>/net10.0
-        return Path.Combine(RepositoryRoot(), "samples", name, "bin", configuration, "net10.0");
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "SwooleGateway.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("SwooleGateway.sln not found");
-    }
 }

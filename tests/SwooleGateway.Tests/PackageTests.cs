@@ -30,7 +30,7 @@ public sealed class PackageTests
     [OneTimeSetUp]
     public async Task Pack()
     {
-        _root = RepositoryRoot();
+        _root = Repository.Root;
         _work = Directory.CreateTempSubdirectory("sgw-packages-").FullName;
         _feed = Path.Combine(_work, "feed");
         _version = $"0.9.0-test.{DateTime.UtcNow:yyyyMMddHHmmss}";
@@ -154,18 +154,5 @@ public sealed class PackageTests
         RoleProcess process = Start(file, folder, args);
         int exit = await process.WaitForExitAsync(TimeSpan.FromMinutes(5));
         Assert.That(exit, Is.Zero, $"{file} {string.Join(' ', args)}:\n{process.Output}");
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "SwooleGateway.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("SwooleGateway.sln not found above " + AppContext.BaseDirectory);
     }
 }
