@@ -62,6 +62,18 @@ public sealed class SecretRotationTests
         Assert.That(new SwooleGateway.Options.SwooleGatewayOptions { Secret = "a" }.EffectiveSecrets, Is.EqualTo(new[] { "a" }));
     }
 
+    [Test]
+    public void A_reload_cannot_bring_in_the_development_secret()
+    {
+        string dev = SwooleGateway.Options.SwooleGatewayOptions.DevelopmentSecret;
+        var options = new SwooleGateway.Options.SwooleGatewayOptions { Secrets = ["private-one"], LiveSecrets = () => [dev, "private-one"] };
+        Assert.That(options.CurrentSecrets, Is.EqualTo(new[] { "private-one" }), "the reloaded list with the development secret is ignored");
+        options.LiveSecrets = () => ["private-two", "private-one"];
+        Assert.That(options.CurrentSecrets, Is.EqualTo(new[] { "private-two", "private-one" }));
+        var development = new SwooleGateway.Options.SwooleGatewayOptions { LiveSecrets = () => [dev, "x"] };
+        Assert.That(development.CurrentSecrets, Is.EqualTo(new[] { dev, "x" }), "a node that started with it (loopback) may keep it");
+    }
+
     private static Dictionary<string, string?> Settings(string[] secrets)
     {
         var settings = new Dictionary<string, string?>();

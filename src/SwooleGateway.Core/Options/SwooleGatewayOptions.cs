@@ -35,7 +35,10 @@ public sealed class SwooleGatewayOptions
     /// <summary>Set by the host: the secrets of the configuration as it is now (they may change while running).</summary>
     internal Func<IReadOnlyList<string>>? LiveSecrets { get; set; }
 
-    /// <summary>The secrets for a handshake now: the live configuration's, or these options' when it has none that is usable.</summary>
+    /// <summary>
+    /// The secrets for a handshake now: the live configuration's, or these options' when it has none that is usable (an
+    /// empty entry, or the development secret on a node that did not start with it).
+    /// </summary>
     internal IReadOnlyList<string> CurrentSecrets
     {
         get
@@ -50,7 +53,12 @@ public sealed class SwooleGatewayOptions
                 // The host is stopping or the reloaded configuration does not bind: keep what we had.
             }
 
-            return live is { Count: > 0 } && live.All(s => !string.IsNullOrEmpty(s)) ? live : EffectiveSecrets;
+            // A reload cannot bring in the development secret on a node that started without it (Validate refuses it off
+            // loopback at start; a reload would slip past that check).
+            IReadOnlyList<string> started = EffectiveSecrets;
+            bool usable = live is { Count: > 0 } && live.All(s => !string.IsNullOrEmpty(s))
+                && (!live.Contains(DevelopmentSecret) || started.Contains(DevelopmentSecret));
+            return usable ? live! : started;
         }
     }
 
