@@ -31,6 +31,7 @@ internal sealed class GatewayDirectory : IFrameHandler
     private readonly ConcurrentDictionary<string, long> _lostUntil = new(StringComparer.Ordinal); // expired entries are pruned by Targets
     private readonly ConcurrentDictionary<string, long> _leftUntil = new(StringComparer.Ordinal); // said goodbye: a register still listing it is behind
     private readonly TimeSpan _missingWindow;
+    private readonly Dictionary<string, InternalConnection> _registerLinks = new(StringComparer.Ordinal); // under _gate: registers linked now, by address
     private readonly string[] _tags; // sent to every gateway in the handshake
     private GatewayLink[] _snapshot = [];
     private CancellationToken _stopping;
@@ -87,8 +88,16 @@ internal sealed class GatewayDirectory : IFrameHandler
                 }
             }
 
-            foreach (IReadOnlyList<GatewayInfo> list in _listsByRegister.Values)
+            // The lists of the registers linked now; a register that is gone may have listed a gateway that died after it
+            // (nobody told it), so its last list counts only while no register is linked at all.
+            bool anyLinked = _registerLinks.Count > 0;
+            foreach ((string register, IReadOnlyList<GatewayInfo> list) in _listsByRegister)
             {
+                if (anyLinked && !_registerLinks.ContainsKey(register))
+                {
+                    continue;
+                }
+
                 foreach (GatewayInfo gateway in list)
                 {
                     if (!seen.Add(gateway.Address))
@@ -174,6 +183,22 @@ internal sealed class GatewayDirectory : IFrameHandler
         lock (_gate)
         {
             _listsByRegister[register] = list;
+            if (_registerLinks.TryGetValue(register, out InternalConnection? known) != true || known != connection)
+            {
+                // From now on this register's list is current; once its link is gone, the list is only a last resort.
+                _registerLinks[register] = connection;
+                connection.Closing.Register(() =>
+                {
+                    lock (_gate)
+                    {
+                        if (_registerLinks.TryGetValue(register, out InternalConnection? current) && current == connection)
+                        {
+                            _registerLinks.Remove(register);
+                        }
+                    }
+                });
+            }
+
             foreach (GatewayInfo gateway in list)
             {
                 if (_running.Add(gateway.Address))
@@ -227,9 +252,10 @@ internal sealed class GatewayDirectory : IFrameHandler
     {
         lock (_gate)
         {
-            foreach (IReadOnlyList<GatewayInfo> list in _listsByRegister.Values)
+            bool anyLinked = _registerLinks.Count > 0; // as in Targets: a gone register's list counts only while none is linked
+            foreach ((string register, IReadOnlyList<GatewayInfo> list) in _listsByRegister)
             {
-                if (list.Any(g => g.Address == address))
+                if ((!anyLinked || _registerLinks.ContainsKey(register)) && list.Any(g => g.Address == address))
                 {
                     return true;
                 }

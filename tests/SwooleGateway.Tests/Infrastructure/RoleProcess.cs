@@ -138,7 +138,6 @@ public sealed partial class RoleProcess : IDisposable
         await _process.WaitForExitAsync(timeout.Token);
     }
 
-    /// <summary>SIGTERM (what systemd, Docker and Kubernetes send to stop a process), then waits for the exit; returns the exit code.</summary>
     /// <summary>Waits for the process to end by itself (a command that runs and exits) and returns its exit code.</summary>
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
@@ -147,6 +146,7 @@ public sealed partial class RoleProcess : IDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>SIGTERM (what systemd, Docker and Kubernetes send to stop a process), then waits for the exit; returns the exit code.</summary>
     public async Task<int> TerminateAsync(TimeSpan timeout)
     {
         using (var kill = Process.Start("kill", ["-TERM", Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
