@@ -47,7 +47,18 @@ public sealed class MultiHostTests
         await alice.SendAsync("togroup:room:to the room");
         Assert.That(await bob.ReceiveAsync(), Is.EqualTo("to the room"));
         Assert.That(await Ask(alice, "count"), Is.EqualTo("count:2"));
-        Assert.That(await Ask(alice, "me"), Does.StartWith($"me:{ClientIdPrefix(network.AddressOf("gateway1"))}"), "client ids carry the advertised address");
+        string aliceId = (await Ask(alice, "me"))!["me:".Length..];
+        string bobId = (await Ask(bob, "me"))!["me:".Length..];
+        Assert.That(aliceId, Does.StartWith(ClientIdPrefix(network.AddressOf("gateway1"))), "client ids carry the advertised address");
+
+        // Client-id sends, lists and sessions across the machines.
+        await alice.SendAsync($"sendto:{bobId}:direct to bob");
+        Assert.That(await bob.ReceiveAsync(), Is.EqualTo("direct to bob"));
+        Assert.That((await Ask(alice, "clients"))!.Split(':', 2)[1].Split(','), Is.EquivalentTo(new[] { aliceId, bobId }));
+        Assert.That((await Ask(alice, "uids"))!.Split(':', 2)[1].Split(','), Is.EquivalentTo(new[] { "alice", "bob" }));
+        Assert.That(await Ask(alice, "uidclients:bob"), Is.EqualTo($"uidclients:bob:{bobId}"));
+        Assert.That(await Ask(bob, "set:color=blue"), Is.EqualTo("ok:set:color"));
+        Assert.That(await Ask(alice, "groupsessions:room"), Does.Contain(bobId).And.Contain("color=blue"));
 
         // gateway2's machine drops off the network: queries name it as missing (no answer to "count", a log line), the
         // worker keeps serving alice.
