@@ -39,8 +39,8 @@ public sealed partial class WorkerService : BackgroundService
         options.Value.Validate();
         string nodeId = _workerOptions.Name ?? $"worker-{Environment.MachineName}-{Environment.ProcessId}-{Random.Shared.Next(0x10000):x4}";
         _scheduler = new HandlerScheduler(handler, _workerOptions, logger, clientId => Api!.CloseClient(clientId), _metrics);
-        _directory = new GatewayDirectory(sockets, options.Value, logger, Role, nodeId, _scheduler, _workerOptions.MissingGatewayWindow, Tags(_workerOptions.Tags));
         string[] tags = Tags(_workerOptions.Tags);
+        _directory = new GatewayDirectory(sockets, options.Value, logger, Role, nodeId, _scheduler, _workerOptions.MissingGatewayWindow, tags);
         _directory.Report = () => new StatusReportFrame(Role, NodeId, NodeIdentity.Version, NodeIdentity.Framework, NodeIdentity.StartedMs, "", tags,
             new Dictionary<string, ulong>(StringComparer.Ordinal)
             {
