@@ -68,6 +68,9 @@ public sealed class MultiHostTests
         Assert.That(worker.Output, Does.Contain($"{network.AddressOf("gateway2")}:2900"), "the missing gateway is named");
         Assert.That(await Ask(alice, "echo:still served"), Is.EqualTo("echo:still served"));
 
+        // Long enough for the links to gateway2 to be declared dead (heartbeat timeout 3 s): the worker drops them.
+        await worker.WaitForOutput($"Lost gateway {network.AddressOf("gateway2")}:2900", TimeSpan.FromSeconds(30));
+
         // Back on the network: listed again, its client still connected there and reachable from the other machine.
         await network.HealAsync("gateway2");
         await TimeoutExtensions.WaitUntilAsync(async () => await Ask(alice, "count", TimeSpan.FromSeconds(3)) == "count:2", "gateway2 counted again",
