@@ -88,16 +88,8 @@ internal sealed class GatewayDirectory : IFrameHandler
                 }
             }
 
-            // The lists of the registers linked now; a register that is gone may have listed a gateway that died after it
-            // (nobody told it), so its last list counts only while no register is linked at all.
-            bool anyLinked = _registerLinks.Count > 0;
-            foreach ((string register, IReadOnlyList<GatewayInfo> list) in _listsByRegister)
+            foreach (IReadOnlyList<GatewayInfo> list in CurrentLists())
             {
-                if (anyLinked && !_registerLinks.ContainsKey(register))
-                {
-                    continue;
-                }
-
                 foreach (GatewayInfo gateway in list)
                 {
                     if (!seen.Add(gateway.Address))
@@ -248,14 +240,29 @@ internal sealed class GatewayDirectory : IFrameHandler
         }
     }
 
+    /// <summary>
+    /// The gateway lists that count (under <c>_gate</c>): those of the registers linked now. A register that is gone may
+    /// have listed a gateway that died after it (nobody told it), so its last list counts only while none is linked.
+    /// </summary>
+    private IEnumerable<IReadOnlyList<GatewayInfo>> CurrentLists()
+    {
+        bool anyLinked = _registerLinks.Count > 0;
+        foreach ((string register, IReadOnlyList<GatewayInfo> list) in _listsByRegister)
+        {
+            if (!anyLinked || _registerLinks.ContainsKey(register))
+            {
+                yield return list;
+            }
+        }
+    }
+
     private bool IsListed(string address)
     {
         lock (_gate)
         {
-            bool anyLinked = _registerLinks.Count > 0; // as in Targets: a gone register's list counts only while none is linked
-            foreach ((string register, IReadOnlyList<GatewayInfo> list) in _listsByRegister)
+            foreach (IReadOnlyList<GatewayInfo> list in CurrentLists())
             {
-                if ((!anyLinked || _registerLinks.ContainsKey(register)) && list.Any(g => g.Address == address))
+                if (list.Any(g => g.Address == address))
                 {
                     return true;
                 }

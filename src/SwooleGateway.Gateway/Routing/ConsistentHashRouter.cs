@@ -73,7 +73,7 @@ internal sealed class ConsistentHashRouter : IEventRouter
     {
         if (KeyOf(client) is not { } key)
         {
-            return client.Current is { } current && Contains(workers, current) ? current : _fallback.Next(workers);
+            return client.Current is { } current && workers.Contains(current) ? current : _fallback.Next(workers);
         }
 
         return _rings.GetValue(workers, static w => new Ring(w)).Owner(Hash(key));
@@ -122,19 +122,6 @@ internal sealed class ConsistentHashRouter : IEventRouter
         h *= 0xc4ceb9fe1a85ec53UL;
         h ^= h >> 33;
         return h;
-    }
-
-    private static bool Contains(IReadOnlyList<RoutingWorker> workers, RoutingWorker worker)
-    {
-        for (int i = 0; i < workers.Count; i++)
-        {
-            if (workers[i] == worker)
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     /// <summary>The points of one set of workers, sorted (ties broken by node id, so every gateway sorts alike).</summary>
