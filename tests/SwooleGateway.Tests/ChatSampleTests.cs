@@ -23,8 +23,7 @@ public sealed class ChatSampleTests
             "--Chat:PageUrl=http://127.0.0.1:0", $"--SwooleGateway:Register:Listen=127.0.0.1:{registerPort}", $"--SwooleGateway:Registers:0=127.0.0.1:{registerPort}",
             "--SwooleGateway:Gateway:Internal=127.0.0.1:0", "--SwooleGateway:Gateway:Listeners:0:Endpoint=127.0.0.1:0", "--SwooleGateway:Gateway:Listeners:1:Endpoint=127.0.0.1:0");
         await chat.WaitForOutput("Connected to gateway");
-        await chat.WaitForOutput("Now listening on: http://127.0.0.1:");
-        string url = System.Text.RegularExpressions.Regex.Match(chat.Output, @"Now listening on: (http://127\.0\.0\.1:\d+)").Groups[1].Value + "/";
+        string url = $"http://{await chat.WaitForEndPoint("Now listening on: http://")}/";
 
         (HeadlessChromium browser, Uri devTools) = await DevToolsPage.StartBrowserAsync();
         await using (browser)

@@ -1,6 +1,3 @@
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using SwooleGateway.Tests.Infrastructure;
 
 namespace SwooleGateway.Tests;
@@ -21,7 +18,7 @@ public sealed class LiveSettingsTests
         using TcpTestClient second = await TcpTestClient.ConnectAsync(cluster.TcpEndPoint);
         await TimeoutExtensions.WaitUntil(() => cluster.Gateway.ClientCount == 2, "two clients");
 
-        Reload(cluster.Gateways[0].Host, new() { ["SwooleGateway:Gateway:MaxConnections"] = "2" });
+        TestCluster.Reconfigure(cluster.Gateways[0].Host, new() { ["SwooleGateway:Gateway:MaxConnections"] = "2" });
 
         // At the new limit a new client is refused (or, once the accept loop sees the limit, left in the listen backlog).
         using (TcpTestClient third = await TcpTestClient.ConnectAsync(cluster.TcpEndPoint))
@@ -33,7 +30,7 @@ public sealed class LiveSettingsTests
         await first.SendAsync("echo:still here");
         Assert.That(await first.ReceiveAsync(), Is.EqualTo("echo:still here"), "the clients it had stay");
 
-        Reload(cluster.Gateways[0].Host, new() { ["SwooleGateway:Gateway:MaxConnections"] = "100" });
+        TestCluster.Reconfigure(cluster.Gateways[0].Host, new() { ["SwooleGateway:Gateway:MaxConnections"] = "100" });
         using TcpTestClient fourth = await TcpTestClient.ConnectAsync(cluster.TcpEndPoint);
         await fourth.SendAsync("echo:admitted");
         Assert.That(await fourth.ReceiveAsync(TimeSpan.FromSeconds(10)), Is.EqualTo("echo:admitted"), "raised again: new clients are served");
@@ -47,7 +44,7 @@ public sealed class LiveSettingsTests
         await idle.SendAsync("echo:hi");
         Assert.That(await idle.ReceiveAsync(), Is.EqualTo("echo:hi"));
 
-        Reload(cluster.Gateways[0].Host, new() { ["SwooleGateway:Gateway:Listeners:1:IdleTimeout"] = "00:00:00.500" });
+        TestCluster.Reconfigure(cluster.Gateways[0].Host, new() { ["SwooleGateway:Gateway:Listeners:1:IdleTimeout"] = "00:00:00.500" });
         Assert.That(await idle.ReceiveUntilNullAsync(), Is.True, "closed once idle longer than the new IdleTimeout");
         await cluster.Logs.WaitFor("(IdleTimeout)");
     }
@@ -78,7 +75,7 @@ public sealed class LiveSettingsTests
             Dictionary<string, string[]> before = await WorkersByUid(clients);
             Assert.That(before.Values.Count(w => w.Distinct().Count() > 1), Is.GreaterThan(0), "round-robin splits some uids");
 
-            Reload(cluster.Gateways[0].Host, new()
+            TestCluster.Reconfigure(cluster.Gateways[0].Host, new()
             {
                 ["SwooleGateway:Gateway:Routing:Strategy"] = "ConsistentHash",
                 ["SwooleGateway:Gateway:Routing:Key"] = "uid",
@@ -89,7 +86,7 @@ public sealed class LiveSettingsTests
             Assert.That(after.Values.Select(w => w.Distinct().Count()), Has.All.EqualTo(1), "every uid's clients on one worker");
 
             // A key that is not valid is refused with a log line; the routing stays.
-            Reload(cluster.Gateways[0].Host, new() { ["SwooleGateway:Gateway:Routing:Key"] = "nonsense" });
+            TestCluster.Reconfigure(cluster.Gateways[0].Host, new() { ["SwooleGateway:Gateway:Routing:Key"] = "nonsense" });
             await cluster.Logs.WaitFor("The changed routing configuration is not valid");
             Assert.That((await WorkersByUid(clients)).Values.Select(w => w.Distinct().Count()), Has.All.EqualTo(1));
         }
@@ -109,16 +106,5 @@ public sealed class LiveSettingsTests
         }
 
         return seen.GroupBy(s => s.Uid).ToDictionary(g => g.Key, g => g.Select(s => s.Worker).ToArray());
-    }
-
-    private static void Reload(IHost host, Dictionary<string, string?> changes)
-    {
-        var config = (IConfigurationRoot)host.Services.GetRequiredService<IConfiguration>();
-        foreach (KeyValuePair<string, string?> change in changes)
-        {
-            config[change.Key] = change.Value;
-        }
-
-        config.Reload();
     }
 }

@@ -1,6 +1,4 @@
 using EchoSample;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using SwooleGateway.Tests.Infrastructure;
 
@@ -86,16 +84,12 @@ public sealed class SecretRotationTests
     }
 
     /// <summary>An operator edits the node's configuration: the new list, and no entry left over from the longer one.</summary>
-    private static void Rotate(IHost host, string[] secrets)
-    {
-        var config = (IConfigurationRoot)host.Services.GetRequiredService<IConfiguration>();
-        for (int i = 0; i < 2; i++)
+    private static void Rotate(IHost host, string[] secrets) =>
+        TestCluster.Reconfigure(host, new Dictionary<string, string?>
         {
-            config[$"SwooleGateway:Secrets:{i}"] = i < secrets.Length ? secrets[i] : null;
-        }
-
-        config.Reload();
-    }
+            ["SwooleGateway:Secrets:0"] = secrets.Length > 0 ? secrets[0] : null,
+            ["SwooleGateway:Secrets:1"] = secrets.Length > 1 ? secrets[1] : null,
+        });
 
     private static async Task Echo(TcpTestClient client, string text)
     {

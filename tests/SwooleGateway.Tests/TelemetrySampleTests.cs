@@ -26,8 +26,7 @@ public sealed class TelemetrySampleTests
             "--SwooleGateway:Gateway:Listeners:2:Endpoint=127.0.0.1:0", "--Logging:LogLevel:SwooleGateway.Gateway.GatewayServer=Information");
         IPEndPoint devices = await server.WaitForEndPoint("Listener devices (tcp) on ");
         await server.WaitForOutput("Connected to gateway");
-        await server.WaitForOutput("Now listening on: http://127.0.0.1:");
-        string url = System.Text.RegularExpressions.Regex.Match(server.Output, @"Now listening on: (http://127\.0\.0\.1:\d+)").Groups[1].Value + "/";
+        string url = $"http://{await server.WaitForEndPoint("Now listening on: http://")}/";
 
         using RoleProcess simulator = RoleProcess.StartFile("dotnet", sample, dll, "simulate", "--devices", "100", "--gateway", devices.ToString(), "--interval", "300", "--duration", "120");
         (HeadlessChromium browser, Uri devTools) = await DevToolsPage.StartBrowserAsync();

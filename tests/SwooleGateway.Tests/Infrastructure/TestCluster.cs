@@ -158,6 +158,18 @@ internal sealed class TestCluster : IAsyncDisposable
         () => Workers.All(w => w.Service.GatewayCount == Gateways.Count) && Gateways.All(g => g.Server.WorkerCount == Workers.Count),
         "workers and gateways to connect");
 
+    /// <summary>Changes settings of a running host, as an edited appsettings.json would (null removes a key), and reloads them.</summary>
+    public static void Reconfigure(IHost host, Dictionary<string, string?> changes)
+    {
+        var config = (IConfigurationRoot)host.Services.GetRequiredService<IConfiguration>();
+        foreach (KeyValuePair<string, string?> change in changes)
+        {
+            config[change.Key] = change.Value;
+        }
+
+        config.Reload();
+    }
+
     public async Task StopAsync(IHost host)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
