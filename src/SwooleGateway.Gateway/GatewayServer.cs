@@ -210,13 +210,14 @@ internal sealed partial class GatewayServer : BackgroundService
                 }
 
                 Log.ClientListening(_logger, listener.Name, listener.Certificates is null ? listener.Transport : listener.Transport + "+tls", endpoint.ToString());
-                loops.Add(new AcceptLoop(bound, (t, _) => reader.RunAsync(t, listener), _logger, _metrics.AcceptErrors, acceptor.WaitForRoomAsync).RunAsync(stoppingToken));
+                loops.Add(AcceptLoop.Owning(bound, (t, done) => _ = reader.RunAsync(t, listener, done), _logger, _metrics.AcceptErrors, acceptor.WaitForRoomAsync).RunAsync(stoppingToken));
             }
 
             var connector = new RegisterConnector(_sockets, _options, _logger, Role, _gatewayId,
                 (_, link) => link.TrySend(new AnnounceFrame(_advertised.ToString(), _gatewayId)), RegisterFrames.Instance, StatusReport);
             loops.Add(connector.RunAsync(stoppingToken));
             loops.Add(new ClientSupervisor(_store, _listeners, _live, _metrics, _logger).RunAsync(stoppingToken));
+            loops.Add(new MemoryTrimmer(_store, _live, _metrics, _logger).RunAsync(stoppingToken));
             loops.Add(ExpireHeldEventsAsync(stoppingToken));
             _ready.TrySetResult();
         }

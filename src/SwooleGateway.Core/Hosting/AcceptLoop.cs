@@ -21,7 +21,9 @@ internal sealed partial class AcceptLoop
     private const long EpisodeLogIntervalMs = 10_000;
 
     private readonly IConnectionListener _listener;
-    private readonly Func<ConnectionContext, CancellationToken, Task> _handler;
+    private readonly Func<ConnectionContext, CancellationToken, Task>? _handler;
+    private readonly Action<ConnectionContext, Action>? _start;
+    private readonly Action _release;
     private readonly ILogger _logger;
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Counter<long>? _errors;
@@ -37,7 +39,29 @@ internal sealed partial class AcceptLoop
         _logger = logger;
         _errors = errors;
         _waitForRoom = waitForRoom;
+        _release = Release;
     }
+
+    private AcceptLoop(IConnectionListener listener, Action<ConnectionContext, Action> start, ILogger logger, Counter<long>? errors,
+        Func<CancellationToken, ValueTask>? waitForRoom)
+    {
+        _listener = listener;
+        _start = start;
+        _logger = logger;
+        _errors = errors;
+        _waitForRoom = waitForRoom;
+        _release = Release;
+    }
+
+    /// <summary>
+    /// An accept loop whose handler owns each connection's lifetime: <paramref name="start"/> is called on the accept
+    /// loop, must return at once (move its work off the loop, for example with <c>await Task.Yield()</c> first), must not
+    /// throw, and must call the action it is given exactly once, when the connection is finished. Nothing here waits
+    /// for the connection, so nothing is kept per connection beyond the handler's own state (an awaiting wrapper costs
+    /// ~160 bytes per connection for its whole life: on a gateway holding 100,000 idle clients, 16 MB).
+    /// </summary>
+    public static AcceptLoop Owning(IConnectionListener listener, Action<ConnectionContext, Action> start, ILogger logger, Counter<long>? errors = null,
+        Func<CancellationToken, ValueTask>? waitForRoom = null) => new(listener, start, logger, errors, waitForRoom);
 
     public async Task RunAsync(CancellationToken stopping)
     {
@@ -106,7 +130,14 @@ internal sealed partial class AcceptLoop
 
                 // A counter, not a collection of tasks: nothing per connection beyond the handler's own state.
                 Interlocked.Increment(ref _active);
-                _ = RunOneAsync(connection, stopping);
+                if (_start is not null)
+                {
+                    _start(connection, _release);
+                }
+                else
+                {
+                    _ = RunOneAsync(connection, stopping);
+                }
             }
         }
         finally
@@ -131,7 +162,7 @@ internal sealed partial class AcceptLoop
         await Task.Yield();
         try
         {
-            await _handler(connection, stopping).ConfigureAwait(false);
+            await _handler!(connection, stopping).ConfigureAwait(false);
         }
         catch (Exception ex)
         {

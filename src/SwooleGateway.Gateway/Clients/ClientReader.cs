@@ -32,13 +32,18 @@ internal sealed partial class ClientReader : IClientMessageSink
         _opened = router.OnConnected;
     }
 
-    /// <summary>Serves one client connection until it closes; the returned task is the connection's lifetime.</summary>
-    public async Task RunAsync(ConnectionContext transport, ClientListener listener)
+    /// <summary>
+    /// Serves one client connection until it closes, then calls <paramref name="done"/> (the accept loop's count of open
+    /// connections). Started by the accept loop and not awaited by anyone: this method's state machine is the only one
+    /// a connection keeps, and it never throws.
+    /// </summary>
+    public async Task RunAsync(ConnectionContext transport, ClientListener listener, Action done)
     {
         ClientConnection? connection = null;
         var state = default(ClientReadState);
         try
         {
+            await Task.Yield(); // off the accept loop: the next client is accepted while this one does its TLS and handshake
             connection = await _acceptor.AcceptAsync(transport, listener, _opened).ConfigureAwait(false);
             if (connection is null)
             {
@@ -97,30 +102,61 @@ internal sealed partial class ClientReader : IClientMessageSink
         {
             // An ordinary disconnect: not an error.
         }
+        catch (Exception ex)
+        {
+            Log.ClientFailed(_logger, ex, connection?.ClientId ?? "(not open)", transport.RemoteEndPoint?.ToString() ?? "?");
+            if (connection is null)
+            {
+                await DisposeQuietlyAsync(transport).ConfigureAwait(false);
+            }
+        }
         finally
         {
-            if (connection is not null)
+            try
             {
-                state.Release();
-                _acceptor.Release(connection); // before the connection leaves the tables: whoever sees it gone may connect again at once
-                try
+                if (connection is not null)
                 {
-                    (string? uid, string[] groups) = _store.Remove(connection);
-                    _router.OnClosed(connection, uid, groups);
-                    Log.ClientClosed(_logger, connection.ClientId, connection.CloseReason ?? "client went away");
-                }
-                finally
-                {
+                    state.Release();
+                    _acceptor.Release(connection); // before the connection leaves the tables: whoever sees it gone may connect again at once
                     try
                     {
-                        await connection.TearDownAsync().ConfigureAwait(false);
+                        (string? uid, string[] groups) = _store.Remove(connection);
+                        _router.OnClosed(connection, uid, groups);
+                        Log.ClientClosed(_logger, connection.ClientId, connection.CloseReason ?? "client went away");
                     }
                     finally
                     {
-                        _acceptor.Closed(); // its descriptor is free: another client may take its place
+                        try
+                        {
+                            await connection.TearDownAsync().ConfigureAwait(false);
+                        }
+                        finally
+                        {
+                            _acceptor.Closed(); // its descriptor is free: another client may take its place
+                        }
                     }
                 }
             }
+            catch (Exception ex)
+            {
+                Log.ClientFailed(_logger, ex, connection!.ClientId, transport.RemoteEndPoint?.ToString() ?? "?");
+            }
+            finally
+            {
+                done();
+            }
+        }
+    }
+
+    private static async Task DisposeQuietlyAsync(ConnectionContext transport)
+    {
+        try
+        {
+            await transport.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // already broken
         }
     }
 
@@ -156,6 +192,9 @@ internal sealed partial class ClientReader : IClientMessageSink
     {
         [LoggerMessage(3007, LogLevel.Warning, "Closing client {ClientId} from {Remote} on {Listener}: {Reason}", EventName = "ClientProtocolError")]
         public static partial void ClientError(ILogger logger, string clientId, string remote, string listener, string reason);
+
+        [LoggerMessage(3031, LogLevel.Error, "Client {ClientId} from {Remote} failed; its connection is closed", EventName = "ClientFailed")]
+        public static partial void ClientFailed(ILogger logger, Exception exception, string clientId, string remote);
 
         [LoggerMessage(3010, LogLevel.Debug, "Client {ClientId} closed: {Reason}", EventName = "ClientClosed")]
         public static partial void ClientClosed(ILogger logger, string clientId, string reason);
