@@ -1,7 +1,8 @@
-# Shared by the benchmark scripts (source it after `cd` to the repository root): builds Release, and gives
+# Shared by the benchmark scripts (source it after `cd` to the repository root): builds Release (NOBUILD=1 skips that,
+# to measure a build as it is), and gives
 # bin (path of a built dll), LOAD (the load tool), QUIET (log level for servers), pids + stop_all (servers started
 # in the background, stopped on exit) and wait_port (waits for a loopback port to accept).
-dotnet build -c Release SwooleGateway.sln >/dev/null
+[ -n "${NOBUILD:-}" ] || dotnet build -c Release SwooleGateway.sln >/dev/null
 bin() { echo "$1/bin/Release/net10.0/$2.dll"; }
 LOAD=$(bin benchmarks/SwooleGateway.LoadTest SwooleGateway.LoadTest)
 QUIET=--Logging:LogLevel:Default=Warning

@@ -35,6 +35,7 @@ internal sealed class GatewayMetrics
         MessagesRejected = _meter.CreateCounter<long>("swoolegateway.gateway.messages_rejected", "{message}", "Messages skipped because the listener's framing cannot carry them (too long for its length prefix)");
         Throttled = _meter.CreateCounter<long>("swoolegateway.gateway.throttled", "{message}", "Client messages over the per-IP throttle");
         AcceptErrors = _meter.CreateCounter<long>("swoolegateway.gateway.accept_errors", "{error}", "Failed accepts on the gateway's listeners (for example file descriptors exhausted); the listener backs off");
+        MemoryTrims = _meter.CreateCounter<long>("swoolegateway.gateway.memory_trims", "{collection}", "Compacting collections run after clients connected or left in numbers (TrimMemoryAfterChurn), returning what their handshakes left behind to the OS");
         TimedOut = _meter.CreateCounter<long>("swoolegateway.gateway.timed_out", "{connection}", "Clients closed for idleness or missed pings");
     }
 
@@ -69,6 +70,8 @@ internal sealed class GatewayMetrics
     public Counter<long> AcceptErrors { get; }
 
     public Counter<long> TimedOut { get; }
+
+    public Counter<long> MemoryTrims { get; }
 
     public void Observe(Func<int> connections, Func<int> workers, Func<int> unacknowledged, Func<int> held)
     {

@@ -17,19 +17,32 @@ internal sealed class ClientStore
     private readonly Dictionary<string, HashSet<ClientConnection>> _groups = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
 
+    private long _churn;
+
     public int Count => _connections.Count;
+
+    /// <summary>Clients that joined or left the tables since start (for <see cref="MemoryTrimmer"/>).</summary>
+    public long Churn => Interlocked.Read(ref _churn);
 
     /// <summary>All connections, walked without a lock or a snapshot copy.</summary>
     public ConcurrentDictionary<ulong, ClientConnection> Connections => _connections;
 
-    public void Add(ClientConnection connection) => _connections[connection.Id] = connection;
+    public void Add(ClientConnection connection)
+    {
+        _connections[connection.Id] = connection;
+        Interlocked.Increment(ref _churn);
+    }
 
     public ClientConnection? Find(ulong id) => _connections.TryGetValue(id, out ClientConnection? c) ? c : null;
 
     /// <summary>Removes a closed connection from every table and returns the uid and groups it had.</summary>
     public (string? Uid, string[] Groups) Remove(ClientConnection connection)
     {
-        _connections.TryRemove(connection.Id, out _);
+        if (_connections.TryRemove(connection.Id, out _))
+        {
+            Interlocked.Increment(ref _churn);
+        }
+
         lock (_gate)
         {
             connection.StoreEntry.Removed = true;

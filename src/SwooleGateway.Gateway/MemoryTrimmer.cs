@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using SwooleGateway.Gateway.Clients;
+
+namespace SwooleGateway.Gateway;
+
+/// <summary>
+/// Returns to the operating system the memory that a storm of connects or disconnects left behind.
+/// <para>
+/// Every handshake leaves a few kilobytes of garbage (the upgrade request, its headers, the connect event), and every
+/// client that leaves frees its connection's objects. The runtime collects garbage when new allocations have used up
+/// its budget, and that budget is sized from the CPU's cache (on machines that report a large L3, over 100 MB). A
+/// gateway's idle clients and its message paths allocate nothing, so after a storm (a restart that reconnects every
+/// device, a deploy that moves them) nothing ever fills the budget again, and the garbage stays resident: measured, a
+/// gateway holding 15,000 idle WebSocket clients kept 6.7 KB per connection, of which 2.2 KB were live objects.
+/// </para>
+/// <para>
+/// So once at least <see cref="GatewayOptions.TrimMemoryAfterChurn"/> clients (and at least a tenth of the clients now
+/// connected) joined or left since the last trim, and then none joined or left for <see cref="QuietPeriod"/>, the
+/// gateway runs one blocking, compacting collection that also releases the freed memory
+/// (<see cref="GCCollectionMode.Aggressive"/>), at most once per <see cref="MinInterval"/>. Its pause grows with the
+/// heap (about 70 ms for 15,000 clients on a 2-core machine); it comes when the storm is over, never during one, and never on a
+/// gateway with steady traffic and no storm. Logged and counted (<c>swoolegateway.gateway.memory_trims</c>).
+/// </para>
+/// </summary>
+internal sealed partial class MemoryTrimmer(ClientStore store, LiveGatewayOptions live, GatewayMetrics metrics, ILogger logger)
+{
+    public static readonly TimeSpan QuietPeriod = TimeSpan.FromSeconds(2);
+
+    public static readonly TimeSpan MinInterval = TimeSpan.FromSeconds(30);
+
+    private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(500);
+
+    private long _trimmedAt = long.MinValue / 2; // churn and time of the last trim
+    private long _churnAtTrim;
+    private long _lastChurn;
+    private long _lastChange = long.MinValue / 2; // when churn last moved
+
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        _churnAtTrim = _lastChurn = store.Churn;
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(Tick, stopping).ConfigureAwait(false);
+                if (Decide(Environment.TickCount64, store.Churn, store.Count, live.Current.TrimMemoryAfterChurn))
+                {
+                    Trim();
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>
+    /// One look at the churn counter: true when a trim is due now (and it is then counted as done). Separate from the
+    /// collection so the rule can be tested with any clock.
+    /// </summary>
+    internal bool Decide(long now, long churn, int connections, int threshold)
+    {
+        if (churn != _lastChurn)
+        {
+            _lastChurn = churn;
+            _lastChange = now;
+            return false;
+        }
+
+        long since = churn - _churnAtTrim;
+        if (threshold <= 0 || since < threshold || since < connections / 10
+            || now - _lastChange < (long)QuietPeriod.TotalMilliseconds || now - _trimmedAt < (long)MinInterval.TotalMilliseconds)
+        {
+            return false;
+        }
+
+        _churnAtTrim = churn;
+        _trimmedAt = now;
+        return true;
+    }
+
+    private void Trim()
+    {
+        long before = Environment.WorkingSet;
+        var clock = Stopwatch.StartNew();
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        clock.Stop();
+        long after = Environment.WorkingSet;
+        metrics.MemoryTrims.Add(1);
+        Log.Trimmed(logger, (before - after) / 1048576.0, after / 1048576.0, clock.Elapsed.TotalMilliseconds, store.Count);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(3032, LogLevel.Information, "Clients connected or left in numbers, then settled: one compacting collection returned {FreedMiB:0.0} MiB to the OS (now {ResidentMiB:0.0} MiB resident for {Clients} clients; {PauseMs:0} ms pause). TrimMemoryAfterChurn=0 turns this off", EventName = "MemoryTrimmed")]
+        public static partial void Trimmed(ILogger logger, double freedMiB, double residentMiB, double pauseMs, int clients);
+    }
+}

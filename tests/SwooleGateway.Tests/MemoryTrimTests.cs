@@ -1,0 +1,110 @@
+using SwooleGateway.Gateway;
+using SwooleGateway.Gateway.Clients;
+using SwooleGateway.Tests.Infrastructure;
+
+namespace SwooleGateway.Tests;
+
+/// <summary>
+/// Issue 12, memory per idle connection: after clients connect or leave in numbers and that settles, the gateway runs one
+/// compacting collection that returns what the handshakes left behind to the OS (its idle clients allocate nothing, so
+/// the runtime would never collect again). The rule is tested with an explicit clock; a gateway shows it end to end.
+/// </summary>
+[TestFixture]
+public sealed class MemoryTrimTests
+{
+    private static MemoryTrimmer NewTrimmer() =>
+        new(null!, null!, null!, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+
+    [Test]
+    public void A_trim_comes_once_the_churn_has_settled_for_the_quiet_period_and_not_before()
+    {
+        MemoryTrimmer trimmer = NewTrimmer();
+        long t = 100_000;
+        Assert.That(trimmer.Decide(t, churn: 0, connections: 0, threshold: 1000), Is.False, "nothing happened");
+        Assert.That(trimmer.Decide(t += 500, churn: 600, connections: 600, threshold: 1000), Is.False, "the storm is on");
+        Assert.That(trimmer.Decide(t += 500, churn: 1200, connections: 1200, threshold: 1000), Is.False, "still on");
+        Assert.That(trimmer.Decide(t += 500, churn: 1200, connections: 1200, threshold: 1000), Is.False, "settled for 0.5 s only");
+        Assert.That(trimmer.Decide(t += 1000, churn: 1200, connections: 1200, threshold: 1000), Is.False, "settled for 1.5 s only");
+        Assert.That(trimmer.Decide(t += 600, churn: 1200, connections: 1200, threshold: 1000), Is.True, "settled for 2.1 s: trim");
+        Assert.That(trimmer.Decide(t += 500, churn: 1200, connections: 1200, threshold: 1000), Is.False, "once per storm");
+    }
+
+    [Test]
+    public void Small_churn_a_churn_below_a_tenth_of_the_clients_and_a_zero_threshold_never_trim()
+    {
+        MemoryTrimmer small = NewTrimmer();
+        Assert.That(small.Decide(0, 0, 0, 1000), Is.False);
+        Assert.That(small.Decide(500, 999, 999, 1000), Is.False);
+        Assert.That(small.Decide(10_000, 999, 999, 1000), Is.False, "999 clients are below the threshold");
+
+        MemoryTrimmer big = NewTrimmer();
+        Assert.That(big.Decide(0, 0, 100_000, 1000), Is.False);
+        Assert.That(big.Decide(500, 5_000, 100_000, 1000), Is.False);
+        Assert.That(big.Decide(10_000, 5_000, 100_000, 1000), Is.False, "5,000 of 100,000 clients is below a tenth");
+        Assert.That(big.Decide(10_500, 10_000, 100_000, 1000), Is.False);
+        Assert.That(big.Decide(13_000, 10_000, 100_000, 1000), Is.True, "a tenth");
+
+        MemoryTrimmer off = NewTrimmer();
+        Assert.That(off.Decide(0, 0, 0, 0), Is.False);
+        Assert.That(off.Decide(500, 50_000, 50_000, 0), Is.False);
+        Assert.That(off.Decide(60_000, 50_000, 50_000, 0), Is.False, "TrimMemoryAfterChurn=0 turns it off");
+    }
+
+    [Test]
+    public void Trims_are_at_least_the_minimum_interval_apart_and_count_leaving_clients_too()
+    {
+        MemoryTrimmer trimmer = NewTrimmer();
+        Assert.That(trimmer.Decide(0, 0, 0, 100), Is.False);
+        Assert.That(trimmer.Decide(1_000, 200, 200, 100), Is.False);
+        Assert.That(trimmer.Decide(3_500, 200, 200, 100), Is.True);
+
+        // All 200 leave 5 s later: churn 400, settled, but the last trim was less than 30 s ago.
+        Assert.That(trimmer.Decide(8_500, 400, 0, 100), Is.False);
+        Assert.That(trimmer.Decide(11_000, 400, 0, 100), Is.False, "within MinInterval of the last trim");
+        Assert.That(trimmer.Decide(3_500 + (long)MemoryTrimmer.MinInterval.TotalMilliseconds, 400, 0, 100), Is.True, "the leaving clients' storm, after MinInterval");
+    }
+
+    [Test]
+    [CancelAfter(60_000)]
+    public async Task A_gateway_trims_once_after_a_burst_of_clients_and_logs_what_it_returned()
+    {
+        await using TestCluster cluster = await TestCluster.StartAsync(gateways: 1, workers: 1,
+            new Dictionary<string, string?> { ["SwooleGateway:Gateway:TrimMemoryAfterChurn"] = "40" });
+        var clients = new List<TcpTestClient>();
+        try
+        {
+            for (int i = 0; i < 30; i++)
+            {
+                clients.Add(await TcpTestClient.ConnectAsync(cluster.Gateway.ListenerEndPoints["tcp"]));
+            }
+
+            await clients[^1].SendAsync("echo:x");
+            Assert.That(await clients[^1].ReceiveAsync(), Is.EqualTo("echo:x"));
+            await TimeoutExtensions.WaitUntil(() => cluster.Gateway.ClientCount == 30, "30 clients in the tables");
+            // 30 joined: below 40, so no trim however long it settles.
+            await Task.Delay(MemoryTrimmer.QuietPeriod + TimeSpan.FromSeconds(1));
+            Assert.That(cluster.Logs.Contains("compacting collection returned"), Is.False, "30 clients are below the threshold");
+
+            foreach (TcpTestClient c in clients.Take(15))
+            {
+                c.Dispose();
+            }
+
+            // 15 left: 45 joined or left in all, then it settles: one trim.
+            await cluster.Logs.WaitFor("compacting collection returned");
+            Assert.That(cluster.Logs.Lines.Count(l => l.Contains("compacting collection returned", StringComparison.Ordinal)), Is.EqualTo(1));
+            Assert.That(cluster.Logs.Lines.First(l => l.Contains("compacting collection returned", StringComparison.Ordinal)), Does.Contain("for 15 clients"));
+
+            // The gateway serves its clients as before.
+            await clients[^1].SendAsync("echo:y");
+            Assert.That(await clients[^1].ReceiveAsync(), Is.EqualTo("echo:y"));
+        }
+        finally
+        {
+            foreach (TcpTestClient c in clients)
+            {
+                c.Dispose();
+            }
+        }
+    }
+}
