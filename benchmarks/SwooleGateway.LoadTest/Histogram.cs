@@ -21,6 +21,22 @@ public sealed class Histogram
 
     public double MaxMs => Volatile.Read(ref _max) / 1000.0;
 
+    /// <summary>The non-empty buckets as [lower bound in µs, count] pairs, so histograms of several processes can be merged.</summary>
+    public long[][] Buckets()
+    {
+        var buckets = new List<long[]>();
+        for (int i = 0; i < _counts.Length; i++)
+        {
+            long c = Volatile.Read(ref _counts[i]);
+            if (c > 0)
+            {
+                buckets.Add([i < FineBuckets ? i : FineBuckets + ((long)(i - FineBuckets) * 100), c]);
+            }
+        }
+
+        return [.. buckets];
+    }
+
     public double PercentileMs(double p)
     {
         long total = 0;

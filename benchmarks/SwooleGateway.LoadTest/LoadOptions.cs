@@ -6,7 +6,7 @@ namespace SwooleGateway.LoadTest;
 public sealed class LoadOptions
 {
     public const string Usage = """
-        usage: SwooleGateway.LoadTest <echo|broadcast|idle> [options]
+        usage: SwooleGateway.LoadTest <echo|broadcast|idle|fleet-hold|fleet-drive> [options]
           --target host:port     gateway client listener (default 127.0.0.1:7272)
           --transport ws|tcp|signalr  WebSocket, newline-delimited TCP, or SignalR's JSON hub protocol at /hub (default ws)
           --connections N        echo: connections in the closed loop; broadcast: receivers (default 100 / 1000)
@@ -22,6 +22,12 @@ public sealed class LoadOptions
           --pids P1,P2           idle: server processes whose RSS is measured (default: none)
           --hold S               idle: seconds to hold the connections after connecting (default 5)
           --allow-remote         allow a non-loopback target
+          fleet-hold / fleet-drive (benchmarks/100k.sh: several holder processes, one per gateway, and one driver):
+          --dir DIR              folder the processes coordinate through (ready.ID, broadcasts.ID files)
+          --id N                 this holder's number; --first K: the global number of its first client (client K+i
+                                 binds uid u<(K+i)/100> when K+i is a multiple of 100 and joins group g<(K+i)%1000>)
+          --holders N            driver: holders to wait for; --total N: clients they hold in all
+          --broadcasts N         broadcasts to everyone (default 10), then one message to each uid and each group
         Source addresses are spread over 127.0.0.1..127.0.0.250 (loopback targets) to go past one address's ports.
         """;
 
@@ -54,15 +60,27 @@ public sealed class LoadOptions
 
     public TimeSpan Hold { get; private set; } = TimeSpan.FromSeconds(5);
 
+    public string Dir { get; private set; } = "";
+
+    public int Id { get; private set; }
+
+    public int First { get; private set; }
+
+    public int Holders { get; private set; } = 1;
+
+    public int Total { get; private set; }
+
+    public int Broadcasts { get; private set; } = 10;
+
     public static LoadOptions Parse(string[] args)
     {
-        if (args.Length == 0 || args[0] is not ("echo" or "broadcast" or "idle"))
+        if (args.Length == 0 || args[0] is not ("echo" or "broadcast" or "idle" or "fleet-hold" or "fleet-drive"))
         {
-            throw new ArgumentException("first argument must be the mode: echo, broadcast or idle");
+            throw new ArgumentException("first argument must be the mode: echo, broadcast, idle, fleet-hold or fleet-drive");
         }
 
         var o = new LoadOptions { Mode = args[0] };
-        o.Connections = o.Mode switch { "echo" => 100, "idle" => 10_000, _ => 1000 };
+        o.Connections = o.Mode switch { "echo" => 100, "idle" or "fleet-hold" => 10_000, _ => 1000 };
         for (int i = 1; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -81,6 +99,12 @@ public sealed class LoadOptions
                 case "--stalled": o.Stalled = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--pids": o.Pids = [.. Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => int.Parse(p, CultureInfo.InvariantCulture))]; break;
                 case "--hold": o.Hold = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)); break;
+                case "--dir": o.Dir = Next(); break;
+                case "--id": o.Id = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--first": o.First = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--holders": o.Holders = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--total": o.Total = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--broadcasts": o.Broadcasts = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 default: throw new ArgumentException($"unknown option {args[i]}");
             }
         }

@@ -7,6 +7,8 @@ using SwooleGateway.LoadTest;
 // SwooleGateway load tool. Modes:
 //   echo       N connections in a closed loop sending "echo:<payload>" and waiting for it to come back.
 //   broadcast  N receivers, one sender sending "bcast:<seq>:<payload>" with a window of broadcasts in flight.
+//   fleet-hold / fleet-drive  many clients over several processes and gateways (benchmarks/100k.sh): holders connect,
+//              bind uids and join groups, then count what the driver's broadcasts, uid and group sends bring them.
 // Bounded in time (--duration) and count (--max-messages); loopback only unless --allow-remote.
 // The last line of output is one JSON object with the results.
 if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
@@ -33,8 +35,18 @@ if (!options.AllowRemote && !IPAddress.IsLoopback(options.Target.Address))
     return 2;
 }
 
-using var stop = new CancellationTokenSource(options.Duration + options.Hold + TimeSpan.FromSeconds(120));
+using var stop = new CancellationTokenSource(options.Duration + options.Hold + TimeSpan.FromSeconds(options.Mode.StartsWith("fleet", StringComparison.Ordinal) ? 600 : 120));
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
+if (options.Mode == "fleet-hold")
+{
+    return await FleetLoad.HoldAsync(options, stop.Token);
+}
+
+if (options.Mode == "fleet-drive")
+{
+    return await FleetLoad.DriveAsync(options, stop.Token);
+}
+
 LoadResult result = options.Mode switch
 {
     "echo" => await EchoLoad.RunAsync(options, stop.Token),
