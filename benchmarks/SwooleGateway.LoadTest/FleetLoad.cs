@@ -66,10 +66,11 @@ public static class FleetLoad
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var readers = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         string broadcastsFile = Path.Combine(o.Dir, $"broadcasts.{o.Id}");
+        int broadcastsAnnounced = 0;
 
         void CheckDone()
         {
-            if (kinds['b'].Complete && !File.Exists(broadcastsFile))
+            if (kinds['b'].Complete && Interlocked.Exchange(ref broadcastsAnnounced, 1) == 0)
             {
                 File.WriteAllText(broadcastsFile, "");
             }

@@ -44,6 +44,27 @@ public sealed class AcceptLoopTests
         Assert.That(logs.Lines.Count(l => l.Contains($"works again after {listener.Failures} failed tries", StringComparison.Ordinal)), Is.EqualTo(1), string.Join('\n', logs.Lines));
     }
 
+    /// <summary>
+    /// An owning loop (the gateway's client listeners) does not await its connections, but its run still ends only once
+    /// every connection it started has called its done action: shutdown waits for the clients' teardown.
+    /// </summary>
+    [Test]
+    public async Task An_owning_loop_ends_only_after_every_connection_it_started_is_done()
+    {
+        var listener = new FailingListener(failFor: TimeSpan.Zero);
+        Action? done = null;
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        AcceptLoop loop = AcceptLoop.Owning(listener, (_, release) => { done = release; started.TrySetResult(); }, new LogSink().CreateLogger("accept"));
+
+        Task run = loop.RunAsync(CancellationToken.None);
+        await started.Task.DefaultTimeout();
+        await Task.WhenAny(run, Task.Delay(300));
+        Assert.That(run.IsCompleted, Is.False, "the listener is unbound, but a connection it started is still open");
+
+        done!();
+        await run.DefaultTimeout();
+    }
+
     /// <summary>Fails every accept with EMFILE for a while, then hands out one connection, then says it is unbound.</summary>
     private sealed class FailingListener(TimeSpan failFor) : IConnectionListener
     {

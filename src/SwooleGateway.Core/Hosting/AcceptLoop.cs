@@ -33,19 +33,15 @@ internal sealed partial class AcceptLoop
     /// <param name="waitForRoom">Awaited before each accept: completes when another connection may be taken (a limit).</param>
     public AcceptLoop(IConnectionListener listener, Func<ConnectionContext, CancellationToken, Task> handler, ILogger logger, Counter<long>? errors = null,
         Func<CancellationToken, ValueTask>? waitForRoom = null)
+        : this(listener, handler, null, logger, errors, waitForRoom)
+    {
+    }
+
+    private AcceptLoop(IConnectionListener listener, Func<ConnectionContext, CancellationToken, Task>? handler, Action<ConnectionContext, Action>? start,
+        ILogger logger, Counter<long>? errors, Func<CancellationToken, ValueTask>? waitForRoom)
     {
         _listener = listener;
         _handler = handler;
-        _logger = logger;
-        _errors = errors;
-        _waitForRoom = waitForRoom;
-        _release = Release;
-    }
-
-    private AcceptLoop(IConnectionListener listener, Action<ConnectionContext, Action> start, ILogger logger, Counter<long>? errors,
-        Func<CancellationToken, ValueTask>? waitForRoom)
-    {
-        _listener = listener;
         _start = start;
         _logger = logger;
         _errors = errors;
@@ -61,7 +57,7 @@ internal sealed partial class AcceptLoop
     /// ~160 bytes per connection for its whole life: on a gateway holding 100,000 idle clients, 16 MB).
     /// </summary>
     public static AcceptLoop Owning(IConnectionListener listener, Action<ConnectionContext, Action> start, ILogger logger, Counter<long>? errors = null,
-        Func<CancellationToken, ValueTask>? waitForRoom = null) => new(listener, start, logger, errors, waitForRoom);
+        Func<CancellationToken, ValueTask>? waitForRoom = null) => new(listener, null, start, logger, errors, waitForRoom);
 
     public async Task RunAsync(CancellationToken stopping)
     {
