@@ -19,8 +19,8 @@ namespace SwooleGateway.Gateway;
 /// connected) joined or left since the last trim, and then none joined or left for <see cref="QuietPeriod"/>, the
 /// gateway runs one blocking, compacting collection that also releases the freed memory
 /// (<see cref="GCCollectionMode.Aggressive"/>), at most once per <see cref="MinInterval"/>. Its pause grows with the
-/// heap (about 70 ms for 15,000 clients on a 2-core machine); it comes when the storm is over, never during one, and never on a
-/// gateway with steady traffic and no storm. Logged and counted (<c>swoolegateway.gateway.memory_trims</c>).
+/// heap (about 70 ms for 15,000 clients on a 2-core machine); it comes when the storm is over, never during one, and
+/// never on a gateway whose clients stay connected. Logged and counted (<c>swoolegateway.gateway.memory_trims</c>).
 /// </para>
 /// </summary>
 internal sealed partial class MemoryTrimmer(ClientStore store, LiveGatewayOptions live, GatewayMetrics metrics, ILogger logger)
@@ -31,10 +31,10 @@ internal sealed partial class MemoryTrimmer(ClientStore store, LiveGatewayOption
 
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(500);
 
-    private long _trimmedAt = long.MinValue / 2; // churn and time of the last trim
-    private long _churnAtTrim;
-    private long _lastChurn;
-    private long _lastChange = long.MinValue / 2; // when churn last moved
+    private long _trimmedAt = long.MinValue / 2; // when the last trim ran (ms, Environment.TickCount64)
+    private long _churnAtTrim; // the churn counter then
+    private long _lastChurn; // the churn counter at the last look
+    private long _lastChange = long.MinValue / 2; // when it last moved
 
     public async Task RunAsync(CancellationToken stopping)
     {

@@ -1,5 +1,4 @@
 using SwooleGateway.Gateway;
-using SwooleGateway.Gateway.Clients;
 using SwooleGateway.Tests.Infrastructure;
 
 namespace SwooleGateway.Tests;
