@@ -4,6 +4,7 @@ using SwooleGateway.Gateway;
 using SwooleGateway.Gateway.Clients;
 using SwooleGateway.Gateway.Commands;
 using SwooleGateway.Protocol;
+using SwooleGateway.Protocol.Messages;
 
 namespace SwooleGateway.Tests.Protocol;
 
@@ -91,6 +92,24 @@ public sealed class ProtocolTests
         byte[] truncated = WireCase.WithoutLastItem(message.Write(), optional + 1);
         ProtocolErrorException error = Assert.Throws<ProtocolErrorException>(() => message.ReadAndWrite(WireCase.Body(truncated)))!;
         Assert.That(error.Message, Does.Contain("fewer fields"));
+    }
+
+    [TestCase(0)]
+    [TestCase(Handshake.MaxNameLength + 1)]
+    public void A_tag_that_is_empty_or_too_long_is_a_protocol_error_in_every_frame_that_carries_tags(int length)
+    {
+        string tag = new('t', length);
+        byte[] nonce = [.. Enumerable.Range(1, Handshake.NonceSize).Select(i => (byte)i)];
+        WireCase[] carriers =
+        [
+            new MessageCase<AuthFrame>(new AuthFrame(Handshake.ProtocolVersion, "worker", "worker-b-2", nonce, new byte[Handshake.ProofSize], ["edge", tag])),
+            new MessageCase<StatusReportFrame>(new StatusReportFrame("worker", "worker-b-2", "1.0", "1.0", 1, "", ["edge", tag], new Dictionary<string, ulong>())),
+        ];
+        foreach (WireCase carrier in carriers)
+        {
+            ProtocolErrorException error = Assert.Throws<ProtocolErrorException>(() => carrier.ReadAndWrite(WireCase.Body(carrier.Write())), carrier.Name)!;
+            Assert.That(error.Message, Does.Contain("empty or oversized tag"), carrier.Name);
+        }
     }
 
     [TestCaseSource(nameof(WithOptionalFields))]

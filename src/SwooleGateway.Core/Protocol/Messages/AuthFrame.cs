@@ -33,14 +33,15 @@ internal readonly record struct AuthFrame(uint Version, string Role, string Node
     public static AuthFrame Read(ref FieldReader reader) =>
         new(reader.UInt(), Handshake.ReadName(ref reader), Handshake.ReadName(ref reader),
             Handshake.ReadFixed(ref reader, Handshake.NonceSize, "nonce"), Handshake.ReadFixed(ref reader, Handshake.ProofSize, "proof"),
-            reader.Remaining > 0 ? ReadTags(ref reader) : []);
+            reader.Remaining > 0 ? ReadTags(ref reader, "Auth") : []);
 
-    private static string[] ReadTags(ref FieldReader reader)
+    /// <summary>A node's tags, as Auth and StatusReport carry them: at most <see cref="MaxTags"/>, each 1 to <see cref="Handshake.MaxNameLength"/> characters.</summary>
+    internal static string[] ReadTags(ref FieldReader reader, string frame)
     {
         StringList list = reader.Strings();
         if (list.Count > MaxTags)
         {
-            ThrowHelper.Protocol($"Auth has {list.Count} tags, more than {MaxTags}");
+            ThrowHelper.Protocol($"{frame} has {list.Count} tags, more than {MaxTags}");
         }
 
         string[] tags = list.ToArray();
@@ -48,7 +49,7 @@ internal readonly record struct AuthFrame(uint Version, string Role, string Node
         {
             if (tag.Length == 0 || tag.Length > Handshake.MaxNameLength)
             {
-                ThrowHelper.Protocol("Auth has an empty or oversized tag");
+                ThrowHelper.Protocol($"{frame} has an empty or oversized tag");
             }
         }
 

@@ -47,13 +47,7 @@ internal readonly record struct StatusReportFrame(
         string framework = Text(ref reader, Handshake.MaxNameLength, "framework");
         ulong started = reader.ULong();
         string address = Text(ref reader, AnnounceFrame.MaxAddressLength, "address");
-        StringList tagList = reader.Strings();
-        if (tagList.Count > AuthFrame.MaxTags)
-        {
-            ThrowHelper.Protocol($"StatusReport has {tagList.Count} tags, more than {AuthFrame.MaxTags}");
-        }
-
-        string[] tags = tagList.ToArray();
+        string[] tags = AuthFrame.ReadTags(ref reader, "StatusReport");
         ref MessagePackReader r = ref reader.Nested();
         int count = r.ReadMapHeader();
         if (count > MaxValues)
