@@ -18,7 +18,11 @@ public static class BroadcastLoad
         LoadConnection[] connections = await Connect.AllAsync(options, receivers, cancellationToken);
         LoadConnection[] stalled = await Connect.AllAsync(options, options.Stalled, cancellationToken); // connect, never read
         LoadConnection sender = await LoadConnection.ConnectAsync(options, cancellationToken);
-        await WaitForCountAsync(sender, receivers + options.Stalled + 1, cancellationToken);
+        int expected = receivers + options.Stalled + 1;
+        if (await Connect.WaitForCountAsync(sender, expected, TimeSpan.FromSeconds(30), cancellationToken) < expected)
+        {
+            throw new TimeoutException($"the cluster did not report {expected} clients within 30 s");
+        }
 
         var remaining = new int[Ring];
         var sentAt = new long[Ring];
@@ -136,26 +140,5 @@ public static class BroadcastLoad
     {
         seq = 0;
         return message.Length >= 18 && message.StartsWith("bcast:"u8) && Utf8Parser.TryParse(message.Slice(6, 12), out seq, out int used) && used == 12;
-    }
-
-    /// <summary>Uses the Echo sample's "count" command until the cluster reports <paramref name="expected"/> clients.</summary>
-    private static async Task WaitForCountAsync(LoadConnection control, int expected, CancellationToken cancellationToken)
-    {
-        byte[] buffer = new byte[256];
-        var until = Stopwatch.GetTimestamp() + (30 * Stopwatch.Frequency);
-        while (Stopwatch.GetTimestamp() < until)
-        {
-            await control.SendAsync("count"u8.ToArray(), cancellationToken);
-            int n = await control.ReceiveAsync(buffer, cancellationToken);
-            string reply = n > 0 ? Encoding.ASCII.GetString(buffer, 0, n) : "";
-            if (reply.StartsWith("count:", StringComparison.Ordinal) && int.Parse(reply.AsSpan(6), System.Globalization.CultureInfo.InvariantCulture) >= expected)
-            {
-                return;
-            }
-
-            await Task.Delay(100, cancellationToken);
-        }
-
-        throw new TimeoutException($"the cluster did not report {expected} clients within 30 s");
     }
 }

@@ -1,7 +1,37 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+
 namespace SwooleGateway.LoadTest;
 
 internal static class Connect
 {
+    /// <summary>
+    /// Asks the Echo sample's "count" command until the cluster reports at least <paramref name="expected"/> clients or
+    /// <paramref name="timeout"/> has passed; returns the last count reported (-1 when none was).
+    /// </summary>
+    public static async Task<int> WaitForCountAsync(LoadConnection control, int expected, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        byte[] buffer = new byte[256];
+        long until = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        int count = -1;
+        while (Stopwatch.GetTimestamp() < until)
+        {
+            await control.SendAsync("count"u8.ToArray(), cancellationToken);
+            int n = await control.ReceiveAsync(buffer, cancellationToken);
+            string reply = n > 0 ? Encoding.ASCII.GetString(buffer, 0, n) : "";
+            if (reply.StartsWith("count:", StringComparison.Ordinal) && int.TryParse(reply.AsSpan(6), NumberStyles.None, CultureInfo.InvariantCulture, out count)
+                && count >= expected)
+            {
+                return count;
+            }
+
+            await Task.Delay(100, cancellationToken);
+        }
+
+        return count;
+    }
+
     /// <summary>Opens <paramref name="count"/> connections, 64 at a time.</summary>
     public static async Task<LoadConnection[]> AllAsync(LoadOptions options, int count, CancellationToken cancellationToken)
     {

@@ -152,21 +152,11 @@ public static class FleetLoad
     {
         await WaitForFilesAsync(o.Dir, "ready.", o.Holders, TimeSpan.FromMinutes(5), cancellationToken);
         LoadConnection driver = await LoadConnection.ConnectAsync(o, cancellationToken);
-        byte[] buffer = new byte[256];
-
         // Every client in the tables (the holders' and this one) before the first broadcast.
-        var until = Stopwatch.GetTimestamp() + (60 * Stopwatch.Frequency);
-        string count = "";
-        while (Stopwatch.GetTimestamp() < until && count != $"count:{o.Total + 1}")
+        int count = await Connect.WaitForCountAsync(driver, o.Total + 1, TimeSpan.FromSeconds(60), cancellationToken);
+        if (count != o.Total + 1)
         {
-            await driver.SendAsync("count"u8.ToArray(), cancellationToken);
-            int len = await driver.ReceiveAsync(buffer, cancellationToken);
-            count = len > 0 ? Encoding.ASCII.GetString(buffer, 0, len) : "";
-        }
-
-        if (count != $"count:{o.Total + 1}")
-        {
-            Console.Error.WriteLine($"the cluster reports {count}, expected count:{o.Total + 1}");
+            Console.Error.WriteLine($"the cluster reports count:{count}, expected count:{o.Total + 1}");
             return 1;
         }
 
