@@ -32,8 +32,12 @@ internal static class Connect
         return count;
     }
 
-    /// <summary>Opens <paramref name="count"/> connections, 64 at a time.</summary>
-    public static async Task<LoadConnection[]> AllAsync(LoadOptions options, int count, CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens <paramref name="count"/> connections, 64 at a time; <paramref name="setUp"/>, when given, runs on each new
+    /// connection (with its index) before its slot goes to the next.
+    /// </summary>
+    public static async Task<LoadConnection[]> AllAsync(LoadOptions options, int count, CancellationToken cancellationToken,
+        Func<LoadConnection, int, Task>? setUp = null)
     {
         var connections = new LoadConnection[count];
         using var gate = new SemaphoreSlim(64);
@@ -43,6 +47,10 @@ internal static class Connect
             try
             {
                 connections[i] = await LoadConnection.ConnectAsync(options, cancellationToken);
+                if (setUp is not null)
+                {
+                    await setUp(connections[i], i);
+                }
             }
             finally
             {

@@ -22,36 +22,22 @@ public static class FleetLoad
     public static async Task<int> HoldAsync(LoadOptions o, CancellationToken cancellationToken)
     {
         int n = o.Connections;
-        var connections = new LoadConnection[n];
         long bindErrors = 0;
         var clock = Stopwatch.StartNew();
-        using (var gate = new SemaphoreSlim(64))
+        LoadConnection[] connections = await Connect.AllAsync(o, n, cancellationToken, async (c, i) =>
         {
-            await Task.WhenAll(Enumerable.Range(0, n).Select(async i =>
+            int global = o.First + i;
+            byte[] buffer = new byte[256];
+            if (global % UidEvery == 0 && !await CommandAsync(c, $"uid:u{global / UidEvery}", buffer, cancellationToken))
             {
-                await gate.WaitAsync(cancellationToken);
-                try
-                {
-                    LoadConnection c = await LoadConnection.ConnectAsync(o, cancellationToken);
-                    connections[i] = c;
-                    int global = o.First + i;
-                    byte[] buffer = new byte[256];
-                    if (global % UidEvery == 0 && !await CommandAsync(c, $"uid:u{global / UidEvery}", buffer, cancellationToken))
-                    {
-                        Interlocked.Increment(ref bindErrors);
-                    }
+                Interlocked.Increment(ref bindErrors);
+            }
 
-                    if (!await CommandAsync(c, $"join:g{global % Groups}", buffer, cancellationToken))
-                    {
-                        Interlocked.Increment(ref bindErrors);
-                    }
-                }
-                finally
-                {
-                    gate.Release();
-                }
-            }));
-        }
+            if (!await CommandAsync(c, $"join:g{global % Groups}", buffer, cancellationToken))
+            {
+                Interlocked.Increment(ref bindErrors);
+            }
+        });
 
         double connectSeconds = clock.Elapsed.TotalSeconds;
         long uids = Enumerable.Range(o.First, n).Count(g => g % UidEvery == 0);
