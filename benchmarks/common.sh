@@ -1,7 +1,8 @@
 # Shared by the benchmark scripts (source it after `cd` to the repository root): builds Release (NOBUILD=1 skips that,
 # to measure a build as it is), and gives
 # bin (path of a built dll), LOAD (the load tool), QUIET (log level for servers), pids + stop_all (servers started
-# in the background, stopped on exit) and wait_port (waits for a loopback port to accept).
+# in the background, stopped on exit), wait_port (waits for a loopback port to accept) and start_triad (the stock
+# register, gateway and Echo worker on their default ports; sets $gateway and $worker).
 [ -n "${NOBUILD:-}" ] || dotnet build -c Release SwooleGateway.sln >/dev/null
 bin() { echo "$1/bin/Release/net10.0/$2.dll"; }
 LOAD=$(bin benchmarks/SwooleGateway.LoadTest SwooleGateway.LoadTest)
@@ -10,3 +11,10 @@ pids=()
 stop_all() { for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; pids=(); }
 trap stop_all EXIT
 wait_port() { for _ in $(seq 1 100); do (echo >/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 did not open" >&2; return 1; }
+start_triad() {
+  dotnet "$(bin src/SwooleGateway.Register SwooleGateway.Register)" $QUIET & pids+=($!)
+  wait_port 1236
+  dotnet "$(bin src/SwooleGateway.Gateway SwooleGateway.Gateway)" $QUIET & gateway=$!; pids+=($gateway)
+  dotnet "$(bin samples/SwooleGateway.Samples.Echo SwooleGateway.Samples.Echo)" $QUIET & worker=$!; pids+=($worker)
+  wait_port 7272; wait_port 7273
+}

@@ -24,10 +24,7 @@ run() { # round name target transport
 }
 
 # All three systems are started once and stay up (idle between their runs), so every round finds them warm.
-dotnet "$(bin src/SwooleGateway.Register SwooleGateway.Register)" $QUIET & pids+=($!)
-wait_port 1236
-dotnet "$(bin src/SwooleGateway.Gateway SwooleGateway.Gateway)" $QUIET & pids+=($!)
-dotnet "$(bin samples/SwooleGateway.Samples.Echo SwooleGateway.Samples.Echo)" $QUIET & pids+=($!)
+start_triad
 dotnet "$(bin benchmarks/SwooleGateway.SignalRApp SwooleGateway.SignalRApp)" --urls http://127.0.0.1:7500 $QUIET & pids+=($!)
 dotnet "$(bin benchmarks/SwooleGateway.Baseline SwooleGateway.Baseline)" --urls http://127.0.0.1:7400 $QUIET & pids+=($!)
 wait_port 7272; wait_port 7500; wait_port 7400; sleep 2

@@ -21,11 +21,7 @@ print(f\"{'$label':8} {'$mode':9} {d['PerSecond']:>10,.0f}/s  p99 {d['P99Ms']:6.
   done
 }
 
-dotnet "$(bin src/SwooleGateway.Register SwooleGateway.Register)" $QUIET & pids+=($!)
-wait_port 1236
-dotnet "$(bin src/SwooleGateway.Gateway SwooleGateway.Gateway)" $QUIET & gateway=$!; pids+=($gateway)
-dotnet "$(bin samples/SwooleGateway.Samples.Echo SwooleGateway.Samples.Echo)" $QUIET & worker=$!; pids+=($worker)
-wait_port 7272; sleep 2
+start_triad; sleep 2
 measure triad 127.0.0.1:7272 "$gateway" "$worker"
 measure gateway 127.0.0.1:7272 "$gateway"
 stop_all

@@ -10,11 +10,7 @@ N=${1:-15000}
 ROUNDS=${2:-1}
 for round in $(seq 1 "$ROUNDS"); do
   for transport in ws tcp; do
-    dotnet "$(bin src/SwooleGateway.Register SwooleGateway.Register)" $QUIET & pids+=($!)
-    wait_port 1236
-    dotnet "$(bin src/SwooleGateway.Gateway SwooleGateway.Gateway)" $QUIET & gateway=$!; pids+=($gateway)
-    dotnet "$(bin samples/SwooleGateway.Samples.Echo SwooleGateway.Samples.Echo)" $QUIET & pids+=($!)
-    wait_port 7272; wait_port 7273; sleep 2
+    start_triad; sleep 2
     if [ "$transport" = ws ]; then target=127.0.0.1:7272; else target=127.0.0.1:7273; fi
     echo -n "round $round $transport: "
     dotnet "$LOAD" idle --transport "$transport" --target "$target" --connections "$N" --pids "$gateway" --hold 5 | grep '^idle'

@@ -27,11 +27,7 @@ for line in open(f'{tmp}/{label}.txt'):
         print(f"  {parts[2]:40s} {float(parts[0]) / n:6.2f} per round trip")
 PY
 }
-dotnet "$(bin src/SwooleGateway.Register SwooleGateway.Register)" $QUIET & pids+=($!)
-wait_port 1236
-dotnet "$(bin src/SwooleGateway.Gateway SwooleGateway.Gateway)" $QUIET & gateway=$!; pids+=($gateway)
-dotnet "$(bin samples/SwooleGateway.Samples.Echo SwooleGateway.Samples.Echo)" $QUIET & worker=$!; pids+=($worker)
-wait_port 7272; sleep 2
+start_triad; sleep 2
 run gateway 127.0.0.1:7272 "$gateway"
 run worker 127.0.0.1:7272 "$worker"
 stop_all
