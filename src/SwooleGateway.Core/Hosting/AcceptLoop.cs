@@ -145,6 +145,19 @@ internal sealed partial class AcceptLoop
         }
     }
 
+    /// <summary>Disposes a connection whose handler failed; one that is already broken may throw, and that is not news.</summary>
+    internal static async Task DisposeQuietlyAsync(ConnectionContext connection)
+    {
+        try
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // already broken
+        }
+    }
+
     private void Release()
     {
         if (Interlocked.Decrement(ref _active) == 0)
@@ -163,14 +176,7 @@ internal sealed partial class AcceptLoop
         catch (Exception ex)
         {
             _logger.LogError(ex, "Connection handler for {Remote} failed", connection.RemoteEndPoint);
-            try
-            {
-                await connection.DisposeAsync().ConfigureAwait(false);
-            }
-            catch (Exception)
-            {
-                // already broken
-            }
+            await DisposeQuietlyAsync(connection).ConfigureAwait(false);
         }
         finally
         {

@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 using SwooleGateway.Gateway.Routing;
+using SwooleGateway.Hosting;
 
 namespace SwooleGateway.Gateway.Clients;
 
@@ -107,7 +108,7 @@ internal sealed partial class ClientReader : IClientMessageSink
             Log.ClientFailed(_logger, ex, connection?.ClientId ?? "(not open)", transport.RemoteEndPoint?.ToString() ?? "?");
             if (connection is null)
             {
-                await DisposeQuietlyAsync(transport).ConfigureAwait(false);
+                await AcceptLoop.DisposeQuietlyAsync(transport).ConfigureAwait(false);
             }
         }
         finally
@@ -145,18 +146,6 @@ internal sealed partial class ClientReader : IClientMessageSink
             {
                 done();
             }
-        }
-    }
-
-    private static async Task DisposeQuietlyAsync(ConnectionContext transport)
-    {
-        try
-        {
-            await transport.DisposeAsync().ConfigureAwait(false);
-        }
-        catch (Exception)
-        {
-            // already broken
         }
     }
 
