@@ -10,6 +10,10 @@
 # with its rate (in one run here an unchanged worker measured 1.3x against itself while its triad ran 30 % faster).
 # Give echo a rate (round trips per second for each triad, well below what both reach together, e.g. 15000) and both
 # do the same work: the ratio then compares efficiency alone, and rounds agree within a few percent.
+# The two triads do not start equal: in an A/A run (this tree against a worktree of the same commit, flat out) the one
+# started second measured 0.94 in the median of 8 rounds, so the triads are restarted every PER_START rounds
+# (default 2) with their places swapped (which one starts first and takes the default ports), and the medians are over
+# both placements. Also prints the throughput ratio (flat out, the other half of the comparison).
 #   bash benchmarks/paired-cpu.sh <other tree> [rounds, default 12] [echo|broadcast, default echo] [echo rate, default flat out]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,14 +36,26 @@ start() { # tree register-port internal-port ws-port tcp-port
   dotnet "$tree/$(bin samples/SwooleGateway.Samples.Echo SwooleGateway.Samples.Echo)" $QUIET "$registers" & worker=$!; pids+=($worker)
   wait_port "$4"
 }
-start "$OTHER" 1236 2900 7272 7273; a_gw=$gateway; a_wk=$worker
-start "$THIS" 1336 3000 7372 7373; b_gw=$gateway; b_wk=$worker
-sleep 3
+PER_START=${PER_START:-2}
+start_pair() { # 0: the other tree starts first, on the default ports; 1: this tree does
+  if [ "$1" = 0 ]; then
+    start "$OTHER" 1236 2900 7272 7273; a_gw=$gateway; a_wk=$worker; a_port=7272
+    start "$THIS" 1336 3000 7372 7373; b_gw=$gateway; b_wk=$worker; b_port=7372
+  else
+    start "$THIS" 1236 2900 7272 7273; b_gw=$gateway; b_wk=$worker; b_port=7272
+    start "$OTHER" 1336 3000 7372 7373; a_gw=$gateway; a_wk=$worker; a_port=7372
+  fi
+  sleep 3
+}
 if [ "$MODE" = echo ]; then args=(echo --connections 50 ${RATE:+--rate "$RATE"}); else args=(broadcast --connections 1000 --window 8); fi
 echo "other: $OTHER   this: $THIS   mode: $MODE${RATE:+ at $RATE/s}"
 for r in $(seq "$ROUNDS"); do
-  dotnet "$LOAD" "${args[@]}" --target 127.0.0.1:7272 --duration 10 --warmup 3 | tail -1 > "$OUT/a.json" & la=$!
-  dotnet "$LOAD" "${args[@]}" --target 127.0.0.1:7372 --duration 10 --warmup 3 | tail -1 > "$OUT/b.json" & lb=$!
+  if [ $(((r - 1) % PER_START)) = 0 ]; then
+    stop_all
+    start_pair $((((r - 1) / PER_START) % 2))
+  fi
+  dotnet "$LOAD" "${args[@]}" --target 127.0.0.1:$a_port --duration 10 --warmup 3 | tail -1 > "$OUT/a.json" & la=$!
+  dotnet "$LOAD" "${args[@]}" --target 127.0.0.1:$b_port --duration 10 --warmup 3 | tail -1 > "$OUT/b.json" & lb=$!
   sleep 4.5
   a0=$(ticks all $a_gw $a_wk); b0=$(ticks all $b_gw $b_wk); ag0=$(ticks all $a_gw); bg0=$(ticks all $b_gw); au0=$(ticks user $a_gw $a_wk); bu0=$(ticks user $b_gw $b_wk)
   sleep 6
@@ -54,7 +70,7 @@ na, nb = a['PerSecond'] * 6, b['PerSecond'] * 6
 us = lambda ticks, n: ticks / t * 1e6 / n
 print(f"round {r:>2}  other {a['PerSecond']:>9,.0f}/s {us(a1 - a0, na):6.2f} us (gateway {us(ag1 - ag0, na):5.2f}, user {us(au1 - au0, na):5.2f})"
       f"   this {b['PerSecond']:>9,.0f}/s {us(b1 - b0, nb):6.2f} us (gateway {us(bg1 - bg0, nb):5.2f}, user {us(bu1 - bu0, nb):5.2f})"
-      f"   this/other {us(b1 - b0, nb) / us(a1 - a0, na):.3f}  missing {a['Missing'] + b['Missing']}")
+      f"   this/other {us(b1 - b0, nb) / us(a1 - a0, na):.3f}  rate {nb / na:.3f}  missing {a['Missing'] + b['Missing']}")
 PY
 done
 python3 - "$OUT/rounds" <<'PY'
@@ -64,6 +80,8 @@ ratio = [float(re.search(r'this/other (\S+)', l).group(1)) for l in rows]
 nums = [list(map(float, re.findall(r'([\d.]+) us \(gateway\s+([\d.]+), user\s+([\d.]+)\)', l)[i])) for l in rows for i in (0, 1)]
 other, this = nums[0::2], nums[1::2]
 med = lambda f: statistics.median(f)
+rates = [float(re.search(r'rate (\S+)', l).group(1)) for l in rows]
 print(f"median of {len(rows)} rounds: this/other {med(ratio):.3f} (total CPU per operation); gateway {med([b[1] / a[1] for a, b in zip(other, this)]):.3f},"
-      f" worker {med([(b[0] - b[1]) / (a[0] - a[1]) for a, b in zip(other, this)]):.3f}, user space {med([b[2] / a[2] for a, b in zip(other, this)]):.3f}")
+      f" worker {med([(b[0] - b[1]) / (a[0] - a[1]) for a, b in zip(other, this)]):.3f}, user space {med([b[2] / a[2] for a, b in zip(other, this)]):.3f};"
+      f" operations per second this/other {med(rates):.3f}")
 PY
