@@ -14,6 +14,9 @@
 # started second measured 0.94 in the median of 8 rounds, so the triads are restarted every PER_START rounds
 # (default 2) with their places swapped (which one starts first and takes the default ports), and the medians are over
 # both placements. Also prints the throughput ratio (flat out, the other half of the comparison).
+# ALTERNATE=1 runs the two loads one after the other instead of at once (each triad alone on the machine, the other
+# idle, both warm): flat out, that compares what cpu-per-op.sh and compare.sh see, without their minutes between
+# builds. CONNECTIONS sets the echo connections (default 50; cpu-per-op.sh and compare.sh use 100).
 #   bash benchmarks/paired-cpu.sh <other tree> [rounds, default 12] [echo|broadcast, default echo] [echo rate, default flat out]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,20 +50,34 @@ start_pair() { # 0: the other tree starts first, on the default ports; 1: this t
   fi
   sleep 3
 }
-if [ "$MODE" = echo ]; then args=(echo --connections 50 ${RATE:+--rate "$RATE"}); else args=(broadcast --connections 1000 --window 8); fi
+if [ "$MODE" = echo ]; then args=(echo --connections "${CONNECTIONS:-50}" ${RATE:+--rate "$RATE"}); else args=(broadcast --connections 1000 --window 8); fi
 echo "other: $OTHER   this: $THIS   mode: $MODE${RATE:+ at $RATE/s}"
 for r in $(seq "$ROUNDS"); do
   if [ $(((r - 1) % PER_START)) = 0 ]; then
     stop_all
     start_pair $((((r - 1) / PER_START) % 2))
   fi
-  dotnet "$LOAD" "${args[@]}" --target 127.0.0.1:$a_port --duration 10 --warmup 3 | tail -1 > "$OUT/a.json" & la=$!
-  dotnet "$LOAD" "${args[@]}" --target 127.0.0.1:$b_port --duration 10 --warmup 3 | tail -1 > "$OUT/b.json" & lb=$!
-  sleep 4.5
-  a0=$(ticks all $a_gw $a_wk); b0=$(ticks all $b_gw $b_wk); ag0=$(ticks all $a_gw); bg0=$(ticks all $b_gw); au0=$(ticks user $a_gw $a_wk); bu0=$(ticks user $b_gw $b_wk)
-  sleep 6
-  a1=$(ticks all $a_gw $a_wk); b1=$(ticks all $b_gw $b_wk); ag1=$(ticks all $a_gw); bg1=$(ticks all $b_gw); au1=$(ticks user $a_gw $a_wk); bu1=$(ticks user $b_gw $b_wk)
-  wait "$la" "$lb"
+  if [ -z "${ALTERNATE:-}" ]; then
+    dotnet "$LOAD" "${args[@]}" --target 127.0.0.1:$a_port --duration 10 --warmup 3 | tail -1 > "$OUT/a.json" & la=$!
+    dotnet "$LOAD" "${args[@]}" --target 127.0.0.1:$b_port --duration 10 --warmup 3 | tail -1 > "$OUT/b.json" & lb=$!
+    sleep 4.5
+    a0=$(ticks all $a_gw $a_wk); b0=$(ticks all $b_gw $b_wk); ag0=$(ticks all $a_gw); bg0=$(ticks all $b_gw); au0=$(ticks user $a_gw $a_wk); bu0=$(ticks user $b_gw $b_wk)
+    sleep 6
+    a1=$(ticks all $a_gw $a_wk); b1=$(ticks all $b_gw $b_wk); ag1=$(ticks all $a_gw); bg1=$(ticks all $b_gw); au1=$(ticks user $a_gw $a_wk); bu1=$(ticks user $b_gw $b_wk)
+    wait "$la" "$lb"
+  else
+    # One triad at a time, the other idle: each has the machine to itself, as in cpu-per-op.sh and compare.sh; which one
+    # goes first alternates from round to round.
+    for side in $(if [ $((r % 2)) = 1 ]; then echo a b; else echo b a; fi); do
+      port=${side}_port; gw=${side}_gw; wk=${side}_wk
+      dotnet "$LOAD" "${args[@]}" --target 127.0.0.1:${!port} --duration 10 --warmup 3 | tail -1 > "$OUT/$side.json" & l=$!
+      sleep 4.5
+      eval "${side}0=\$(ticks all ${!gw} ${!wk}); ${side}g0=\$(ticks all ${!gw}); ${side}u0=\$(ticks user ${!gw} ${!wk})"
+      sleep 6
+      eval "${side}1=\$(ticks all ${!gw} ${!wk}); ${side}g1=\$(ticks all ${!gw}); ${side}u1=\$(ticks user ${!gw} ${!wk})"
+      wait "$l"
+    done
+  fi
   python3 - "$OUT" "$r" "$a0" "$a1" "$b0" "$b1" "$ag0" "$ag1" "$bg0" "$bg1" "$au0" "$au1" "$bu0" "$bu1" <<'PY' | tee -a "$OUT/rounds"
 import json, os, sys
 out, r = sys.argv[1], sys.argv[2]
