@@ -112,6 +112,8 @@ public sealed class PackageTests
             </configuration>
             """);
         await Run(app, "dotnet", "build", "-nodeReuse:false");
+        Assert.That(File.ReadAllText(Path.Combine(app, "bin", "Debug", "net10.0", "MyWorker.runtimeconfig.json")),
+            Does.Contain("\"System.Threading.ThreadPool.UnfairSemaphoreSpinLimit\": 10"), "the template's worker spins less when idle (docs/operations.md)");
 
         // 3. The tool, installed into a folder of its own, runs the register and the gateway.
         string tools = Path.Combine(_work, "tools");
