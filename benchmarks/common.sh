@@ -2,7 +2,8 @@
 # to measure a build as it is), and gives
 # bin (path of a built dll), LOAD (the load tool), QUIET (log level for servers), pids + stop_all (servers started
 # in the background, stopped on exit), wait_port (waits for a loopback port to accept) and start_triad (the stock
-# register, gateway and Echo worker on their default ports; sets $gateway and $worker).
+# register, gateway and Echo worker on their default ports; sets $gateway and $worker; start_triad_at: the same from a
+# given tree on given ports, for two builds side by side).
 [ -n "${NOBUILD:-}" ] || dotnet build -c Release SwooleGateway.sln >/dev/null
 bin() { echo "$1/bin/Release/net10.0/$2.dll"; }
 LOAD=$(bin benchmarks/SwooleGateway.LoadTest SwooleGateway.LoadTest)
@@ -17,4 +18,14 @@ start_triad() {
   dotnet "$(bin src/SwooleGateway.Gateway SwooleGateway.Gateway)" $QUIET & gateway=$!; pids+=($gateway)
   dotnet "$(bin samples/SwooleGateway.Samples.Echo SwooleGateway.Samples.Echo)" $QUIET & worker=$!; pids+=($worker)
   wait_port 7272; wait_port 7273
+}
+start_triad_at() { # tree register-port internal-port ws-port tcp-port
+  local tree=$1 registers="--SwooleGateway:Registers:0=127.0.0.1:$2"
+  dotnet "$tree/$(bin src/SwooleGateway.Register SwooleGateway.Register)" $QUIET --SwooleGateway:Register:Listen=127.0.0.1:"$2" & pids+=($!)
+  wait_port "$2"
+  dotnet "$tree/$(bin src/SwooleGateway.Gateway SwooleGateway.Gateway)" $QUIET "$registers" --SwooleGateway:Gateway:Internal=127.0.0.1:"$3" \
+    --SwooleGateway:Gateway:Listeners:0:Endpoint=127.0.0.1:"$4" --SwooleGateway:Gateway:Listeners:1:Name=tcp \
+    --SwooleGateway:Gateway:Listeners:1:Protocol=Tcp --SwooleGateway:Gateway:Listeners:1:Endpoint=127.0.0.1:"$5" & gateway=$!; pids+=($gateway)
+  dotnet "$tree/$(bin samples/SwooleGateway.Samples.Echo SwooleGateway.Samples.Echo)" $QUIET "$registers" & worker=$!; pids+=($worker)
+  wait_port "$4"
 }

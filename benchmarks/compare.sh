@@ -10,7 +10,12 @@
 # 0.85 ratio from a 0.95 one. The script therefore runs ROUNDS rounds; in each round every system runs once, back to
 # back, and the ratios of that round compare runs made under the same conditions. It prints every round and the
 # median of the per-round ratios (the figure to quote), and the sum of missing deliveries over all rounds.
-#   bash benchmarks/compare.sh [seconds per run, default 10] [rounds, default 5]
+# OTHER=<tree> (a git worktree of another commit, built here) adds that build's triad as a fourth system, "other", on
+# ports +100: the two builds are then compared within each round, under the same conditions, instead of minutes apart
+# (where the ceiling alone swings 50k-66k round trips per second). Both triads are restarted every round with their
+# places swapped (which starts first and takes the default ports; the second-started triad measured 0.94 in an A/A
+# run of paired-cpu.sh), and which of the two runs first alternates.
+#   [OTHER=<tree>] bash benchmarks/compare.sh [seconds per run, default 10] [rounds, default 5]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_RUN=${1:-10}
@@ -23,24 +28,46 @@ run() { # round name target transport
   echo "round $1 $2: echo $(cat "$OUT/$1.$2.echo.json")"; echo "round $1 $2: broadcast $(cat "$OUT/$1.$2.bcast.json")"
 }
 
-# All three systems are started once and stay up (idle between their runs), so every round finds them warm.
-start_triad
+# All systems are started once and stay up (idle between their runs), so every round finds them warm; with OTHER the
+# two triads are restarted every round (below) and warm up for the load tool's 2 s before it measures.
+if [ -n "${OTHER:-}" ]; then
+  OTHER=$(cd "$OTHER" && pwd)
+  (cd "$OTHER" && dotnet build -c Release SwooleGateway.sln >/dev/null)
+  triad_pids=()
+  start_triads() { # 1: this tree first, on the default ports; 0: the other tree first
+    local i # workers first, so that no one logs a lost link
+    for ((i = ${#triad_pids[@]} - 1; i >= 0; i--)); do kill "${triad_pids[i]}" 2>/dev/null || true; wait "${triad_pids[i]}" 2>/dev/null || true; done
+    local n=${#pids[@]} first second
+    if [ "$1" = 1 ]; then first=$(pwd) second=$OTHER this_port=7272 other_port=7372; else first=$OTHER second=$(pwd) this_port=7372 other_port=7272; fi
+    start_triad_at "$first" 1236 2900 7272 7273
+    start_triad_at "$second" 1336 3000 7372 7373
+    triad_pids=("${pids[@]:$n}"); sleep 2
+  }
+else
+  start_triad
+fi
 dotnet "$(bin benchmarks/SwooleGateway.SignalRApp SwooleGateway.SignalRApp)" --urls http://127.0.0.1:7500 $QUIET & pids+=($!)
 dotnet "$(bin benchmarks/SwooleGateway.Baseline SwooleGateway.Baseline)" --urls http://127.0.0.1:7400 $QUIET & pids+=($!)
-wait_port 7272; wait_port 7500; wait_port 7400; sleep 2
+wait_port 7500; wait_port 7400; sleep 2
 
 for r in $(seq 1 "$ROUNDS"); do
-  run "$r" triad 127.0.0.1:7272 ws
+  if [ -n "${OTHER:-}" ]; then
+    start_triads $((r % 2))
+    if [ $((r % 2)) = 1 ]; then run "$r" triad 127.0.0.1:$this_port ws; run "$r" other 127.0.0.1:$other_port ws
+    else run "$r" other 127.0.0.1:$other_port ws; run "$r" triad 127.0.0.1:$this_port ws; fi
+  else
+    run "$r" triad 127.0.0.1:7272 ws
+  fi
   run "$r" signalr 127.0.0.1:7500 signalr
   run "$r" ceiling 127.0.0.1:7400 ws
 done
 stop_all
 
-python3 - "$OUT" "$ROUNDS" <<'PY'
+python3 - "$OUT" "$ROUNDS" "${OTHER:+other}" <<'PY'
 import json, sys, os, statistics
 d, rounds = sys.argv[1], int(sys.argv[2])
 def get(r, s, m): return json.load(open(os.path.join(d, f"{r}.{s}.{m}.json")))
-systems = ("ceiling", "triad", "signalr")
+systems = ("ceiling", "triad") + (("other",) if sys.argv[3] else ()) + ("signalr",)
 head = f"{'':9} {'system':8} {'echo rt/s':>11} {'x ceil':>7} {'p99 ms':>7} {'x ceil':>7} {'bcast/s':>11} {'x ceil':>7} {'missing':>8}"
 print(head)
 ratios = {s: {"echo": [], "p99": [], "bcast": []} for s in systems}
@@ -62,4 +89,10 @@ for s in systems:
     m = {k: statistics.median(v) for k, v in ratios[s].items()}
     a = {k: statistics.median(v) for k, v in absolute[s].items()}
     print(f"{'median':9} {s:8} {a['echo']:11,.0f} {m['echo']:7.2f} {a['p99']:7.2f} {m['p99']:7.2f} {a['bcast']:11,.0f} {m['bcast']:7.2f} {missing[s]:8}")
+if sys.argv[3]:
+    # The two builds against each other directly, round by round (same conditions), then the median.
+    per = {k: [get(r, "triad", m)["PerSecond"] / get(r, "other", m)["PerSecond"] for r in range(1, rounds + 1)] for k, m in (("echo", "echo"), ("bcast", "bcast"))}
+    print()
+    print("triad/other per round: echo " + " ".join(f"{v:.3f}" for v in per["echo"]) + "; broadcast " + " ".join(f"{v:.3f}" for v in per["bcast"]))
+    print(f"median triad/other: echo {statistics.median(per['echo']):.3f}, broadcast {statistics.median(per['bcast']):.3f}")
 PY
