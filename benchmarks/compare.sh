@@ -37,6 +37,7 @@ if [ -n "${OTHER:-}" ]; then
   start_triads() { # 1: this tree first, on the default ports; 0: the other tree first
     local i # workers first, so that no one logs a lost link
     for ((i = ${#triad_pids[@]} - 1; i >= 0; i--)); do kill "${triad_pids[i]}" 2>/dev/null || true; wait "${triad_pids[i]}" 2>/dev/null || true; done
+    pids=("${pids[@]:0:${#pids[@]} - ${#triad_pids[@]}}") # they were the last ones started: stop_all need not kill them again
     local n=${#pids[@]} first second
     if [ "$1" = 1 ]; then first=$(pwd) second=$OTHER this_port=7272 other_port=7372; else first=$OTHER second=$(pwd) this_port=7372 other_port=7272; fi
     start_triad_at "$first" 1236 2900 7272 7273
