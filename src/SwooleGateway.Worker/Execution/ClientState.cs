@@ -14,12 +14,18 @@ internal sealed class ClientState : IThreadPoolWorkItem
 
     private readonly HandlerScheduler _scheduler;
 
-    // The queue, under lock(this): a list through EventItem.Next.
-    private EventItem? _head;
-    private EventItem? _tail;
-    private bool _active; // has events: in a batch, in a turn, or waiting for a slot
-    private bool _holdsSlot; // set by the turn that takes a slot (or the scheduler that grants one), cleared under the lock with _active
-    private bool _abandoned; // its link closed: nothing more is queued; the gateway sends the rest to another worker
+    /// <summary>The value of <see cref="_incoming"/> while the client is idle: no events, no turn.</summary>
+    private static readonly EventItem s_idle = new();
+
+    // The queue, without a lock (one producer, the link's read loop; one consumer, the client's turn): the read loop
+    // pushes onto _incoming, newest first, with one compare-and-swap; the turn takes the whole stack with one exchange
+    // and keeps it, oldest first, in _head. _incoming is s_idle while the client has no events and no turn: the push
+    // that replaces s_idle makes the client active (its caller schedules a turn), and only the turn, finding both
+    // lists empty, puts s_idle back. So a client has at most one turn, scheduled or running, at a time.
+    private EventItem? _incoming = s_idle;
+    private EventItem? _head; // the turn's
+    private bool _holdsSlot; // the turn's: set when it takes a slot (or the scheduler grants one), cleared before going idle
+    private volatile bool _abandoned; // its link closed: nothing more is queued, and the turn drops what is left
 
     // The turn's (one at a time): the event whose handler is pending, and the continuation that resumes the queue.
     private EventItem? _current;
@@ -65,53 +71,31 @@ internal sealed class ClientState : IThreadPoolWorkItem
     /// <summary>The read loop adds an event; true when the client was idle: the caller schedules it (adds it to the read's batch).</summary>
     public bool Enqueue(EventItem item)
     {
-        lock (this)
+        if (_abandoned)
         {
-            if (_abandoned)
-            {
-                item.Return();
-                return false;
-            }
+            item.Return();
+            return false;
+        }
 
-            if (_tail is null)
+        EventItem? seen = Volatile.Read(ref _incoming);
+        while (true)
+        {
+            EventItem? expected = seen;
+            item.Next = ReferenceEquals(expected, s_idle) ? null : expected;
+            seen = Interlocked.CompareExchange(ref _incoming, item, expected);
+            if (ReferenceEquals(seen, expected))
             {
-                _head = item;
+                return ReferenceEquals(expected, s_idle);
             }
-            else
-            {
-                _tail.Next = item;
-            }
-
-            _tail = item;
-            if (_active)
-            {
-                return false;
-            }
-
-            _active = true;
-            return true;
         }
     }
 
-    /// <summary>The link closed: the events not started yet are dropped (the gateway sends them to another worker). Returns how many.</summary>
-    public int Abandon()
-    {
-        int dropped = 0;
-        lock (this)
-        {
-            _abandoned = true;
-            while (_head is { } item)
-            {
-                _head = item.Next;
-                item.Return();
-                dropped++;
-            }
-
-            _tail = null;
-        }
-
-        return dropped;
-    }
+    /// <summary>
+    /// The link closed (its read loop has ended, so nothing is queued any more): the events not started yet are dropped
+    /// by the client's turn, which is scheduled or running whenever the client has events; the gateway sends them to
+    /// another worker.
+    /// </summary>
+    public void Abandon() => _abandoned = true;
 
     /// <summary>The scheduler gives this waiting client a slot; its turn comes as a work item of its own.</summary>
     public void GrantSlot() => _holdsSlot = true;
@@ -156,28 +140,18 @@ internal sealed class ClientState : IThreadPoolWorkItem
                 return;
             }
 
-            EventItem? item;
-            lock (this)
-            {
-                item = _head;
-                if (item is null)
-                {
-                    // Idle: from here a new event makes the client active again, and its next turn takes a slot anew.
-                    _active = false;
-                    _holdsSlot = false;
-                }
-                else
-                {
-                    _head = item.Next;
-                    _tail = _head is null ? null : _tail;
-                    item.Next = null;
-                }
-            }
-
+            EventItem? item = TakeNext();
             if (item is null)
             {
                 _scheduler.Deactivated();
                 return;
+            }
+
+            if (_abandoned)
+            {
+                item.Return(); // its link is gone: the gateway redelivers it to the worker that takes the client over
+                _scheduler.Metrics.EventsAbandoned.Add(1);
+                continue;
             }
 
             ValueTask pending = _scheduler.Invoke(this, item, record);
@@ -193,6 +167,47 @@ internal sealed class ClientState : IThreadPoolWorkItem
 
             _scheduler.Complete(this, item, pending);
         }
+    }
+
+    /// <summary>
+    /// The turn's next event, oldest first; null when there is none, and then the client is idle (a new event makes it
+    /// active again, and its next turn takes a slot anew).
+    /// </summary>
+    private EventItem? TakeNext()
+    {
+        if (_head is null)
+        {
+            EventItem? taken = Volatile.Read(ref _incoming);
+            if (taken is null)
+            {
+                _holdsSlot = false; // before the client can be seen idle: the next turn takes a slot of its own
+                taken = Interlocked.CompareExchange(ref _incoming, s_idle, null);
+                if (taken is null)
+                {
+                    return null;
+                }
+
+                _holdsSlot = true; // an event came in the meantime: this turn goes on
+            }
+
+            // Not s_idle: only this turn puts it there, and a turn runs only while the client is active.
+            taken = Interlocked.Exchange(ref _incoming, null);
+            EventItem? oldestFirst = null;
+            while (taken is not null)
+            {
+                EventItem? next = taken.Next;
+                taken.Next = oldestFirst;
+                oldestFirst = taken;
+                taken = next;
+            }
+
+            _head = oldestFirst;
+        }
+
+        EventItem item = _head!;
+        _head = item.Next;
+        item.Next = null;
+        return item;
     }
 
     private void Resume()

@@ -120,7 +120,8 @@ internal sealed class LinkEvents(IPEndPoint gateway, Acknowledger acks, HandlerS
 
     /// <summary>
     /// The link closed: every client of it forgets its queued events (the gateway has not heard they were handled, so it
-    /// sends them to the worker that takes each client over) and the states go. Handlers that are running finish.
+    /// sends them to the worker that takes each client over; each client's turn drops them) and the states go. Handlers
+    /// that are running finish.
     /// </summary>
     public void Abandon()
     {
@@ -130,14 +131,12 @@ internal sealed class LinkEvents(IPEndPoint gateway, Acknowledger acks, HandlerS
         }
 
         acks.Close();
-        int dropped = 0;
         foreach (ClientState client in _clients.Values)
         {
-            dropped += client.Abandon();
+            client.Abandon(); // its turn drops what it has not started (counted in EventsAbandoned)
         }
 
         _clients.Clear();
-        scheduler.Metrics.EventsAbandoned.Add(dropped);
     }
 
     private void Fill(EventItem item, EventHeader header)
