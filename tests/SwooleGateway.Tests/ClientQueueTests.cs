@@ -104,8 +104,8 @@ public class ClientQueueTests
         }
 
         rig.Scheduler.Run(batch);
-        await WaitUntilAsync(() => rig.Handler.Seen("holder").Length == 1, "the first client's handler runs");
-        await WaitUntilAsync(() => rig.Scheduler.Waiting == 1, "the second client waits for the slot");
+        await TimeoutExtensions.WaitUntil(() => rig.Handler.Seen("holder").Length == 1, "the first client's handler runs");
+        await TimeoutExtensions.WaitUntil(() => rig.Scheduler.Waiting == 1, "the second client waits for the slot");
 
         waiting.Abandon(); // its link closed
         Assert.That(waiting.Enqueue(rig.Event(9, 5)), Is.False, "nothing is queued after the link closed");
@@ -115,16 +115,6 @@ public class ClientQueueTests
         Assert.That(rig.Handler.Seen("waiting"), Is.Empty, "no event of the closed link ran");
         Assert.That(Interlocked.Read(ref abandoned), Is.EqualTo(5), "the five queued events are counted as abandoned");
         Assert.That(rig.Handler.Seen("holder"), Is.EqualTo(new[] { 0 }));
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        while (!condition())
-        {
-            Assert.That(timeout.IsCancellationRequested, Is.False, $"timed out waiting until {what}");
-            await Task.Delay(10);
-        }
     }
 
     /// <summary>A scheduler, an acknowledger on an in-memory link whose far end discards, and the recording handler.</summary>
@@ -152,7 +142,7 @@ public class ClientQueueTests
         public static async Task<Rig> CreateAsync(int maxConcurrentHandlers)
         {
             LinkPair link = await LinkPair.CreateAsync(nearAccepts: false);
-            link.Run(link.Far, new Discard());
+            link.Run(link.Far, new IgnoreFrames());
             return new Rig(link, maxConcurrentHandlers);
         }
 
@@ -168,14 +158,9 @@ public class ClientQueueTests
             return item;
         }
 
-        public Task WaitIdleAsync() => WaitUntilAsync(() => Scheduler.Active == 0, "no client has events");
+        public Task WaitIdleAsync() => TimeoutExtensions.WaitUntil(() => Scheduler.Active == 0, "no client has events");
 
         public ValueTask DisposeAsync() => _link.DisposeAsync();
-    }
-
-    private sealed class Discard : IFrameHandler
-    {
-        public void OnFrame(InternalConnection connection, ref FieldReader frame) => frame.SkipRest();
     }
 
     /// <summary>Records each client's event numbers; awaits now and then (the slow path); can hold a client's handler.</summary>

@@ -150,9 +150,4 @@ public sealed class InternalPortTests
             return true;
         }
     }
-
-    private sealed class IgnoreFrames : IFrameHandler
-    {
-        public void OnFrame(InternalConnection connection, ref FieldReader frame) => frame.SkipRest();
-    }
 }

@@ -33,12 +33,12 @@ public sealed class UnresponsiveGatewayTests
             while (await _muteListener.AcceptAsync(_stop.Token) is { } transport)
             {
                 InternalConnection? link = await InternalConnection.AcceptAsync(transport, "gateway", "mute-gateway", _ => true, options, NullLogger.Instance, _stop.Token);
-                _ = link?.RunAsync(new Mute(), _stop.Token);
+                _ = link?.RunAsync(new IgnoreFrames(), _stop.Token); // swallows every command: alive, but never answers
             }
         });
         InternalConnection toRegister = await InternalConnection.ConnectAsync(_sockets, _cluster.RegisterEndPoint, "gateway", "mute-gateway", options, NullLogger.Instance, _stop.Token);
         toRegister.TrySend(new SwooleGateway.Protocol.Messages.AnnounceFrame(MuteAddress, "mute-gateway"));
-        _ = toRegister.RunAsync(new Mute(), _stop.Token);
+        _ = toRegister.RunAsync(new IgnoreFrames(), _stop.Token);
     }
 
     private string MuteAddress => _muteListener.EndPoint.ToString()!;
@@ -90,11 +90,5 @@ public sealed class UnresponsiveGatewayTests
         GatewayClient client = await _cluster.StartClientAsync(callTimeout: TimeSpan.FromSeconds(1));
         await TimeoutExtensions.WaitUntil(() => client.GatewayCount == 2, "the client to link both gateways, the mute one included");
         return client;
-    }
-
-    private sealed class Mute : IFrameHandler
-    {
-        // Swallow every command: alive, but never answers.
-        public void OnFrame(InternalConnection connection, ref FieldReader frame) => frame.SkipRest();
     }
 }
