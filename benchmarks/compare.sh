@@ -38,10 +38,8 @@ if [ -n "${OTHER:-}" ]; then
     local i # workers first, so that no one logs a lost link
     for ((i = ${#triad_pids[@]} - 1; i >= 0; i--)); do kill "${triad_pids[i]}" 2>/dev/null || true; wait "${triad_pids[i]}" 2>/dev/null || true; done
     pids=("${pids[@]:0:${#pids[@]} - ${#triad_pids[@]}}") # they were the last ones started: stop_all need not kill them again
-    local n=${#pids[@]} first second
-    if [ "$1" = 1 ]; then first=$(pwd) second=$OTHER this_port=7272 other_port=7372; else first=$OTHER second=$(pwd) this_port=7372 other_port=7272; fi
-    start_triad_at "$first" 1236 2900 7272 7273
-    start_triad_at "$second" 1336 3000 7372 7373
+    local n=${#pids[@]}
+    start_pair "$1"
     triad_pids=("${pids[@]:$n}"); sleep 2
   }
 else
@@ -54,8 +52,8 @@ wait_port 7500; wait_port 7400; sleep 2
 for r in $(seq 1 "$ROUNDS"); do
   if [ -n "${OTHER:-}" ]; then
     start_triads $((r % 2))
-    if [ $((r % 2)) = 1 ]; then run "$r" triad 127.0.0.1:$this_port ws; run "$r" other 127.0.0.1:$other_port ws
-    else run "$r" other 127.0.0.1:$other_port ws; run "$r" triad 127.0.0.1:$this_port ws; fi
+    if [ $((r % 2)) = 1 ]; then run "$r" triad 127.0.0.1:$b_port ws; run "$r" other 127.0.0.1:$a_port ws
+    else run "$r" other 127.0.0.1:$a_port ws; run "$r" triad 127.0.0.1:$b_port ws; fi
   else
     run "$r" triad 127.0.0.1:7272 ws
   fi

@@ -33,22 +33,12 @@ OUT=$(mktemp -d)
 idle() { awk '/^cpu /{print $5 + $6 "," $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat; } # machine idle+iowait, all ticks
 ticks() { local field=$1 t=0; shift; for p in "$@"; do t=$((t + $(awk -v f="$field" '{print f == "user" ? $14 : $14 + $15}' "/proc/$p/stat"))); done; echo "$t"; }
 PER_START=${PER_START:-2}
-start_pair() { # 0: the other tree starts first, on the default ports; 1: this tree does
-  if [ "$1" = 0 ]; then
-    start_triad_at "$OTHER" 1236 2900 7272 7273; a_gw=$gateway; a_wk=$worker; a_port=7272
-    start_triad_at "$THIS" 1336 3000 7372 7373; b_gw=$gateway; b_wk=$worker; b_port=7372
-  else
-    start_triad_at "$THIS" 1236 2900 7272 7273; b_gw=$gateway; b_wk=$worker; b_port=7272
-    start_triad_at "$OTHER" 1336 3000 7372 7373; a_gw=$gateway; a_wk=$worker; a_port=7372
-  fi
-  sleep 3
-}
 if [ "$MODE" = echo ]; then args=(echo --connections "${CONNECTIONS:-50}" ${RATE:+--rate "$RATE"}); else args=(broadcast --connections 1000 --window 8); fi
 echo "other: $OTHER   this: $THIS   mode: $MODE${RATE:+ at $RATE/s}"
 for r in $(seq "$ROUNDS"); do
   if [ $(((r - 1) % PER_START)) = 0 ]; then
     stop_all
-    start_pair $((((r - 1) / PER_START) % 2))
+    start_pair $((((r - 1) / PER_START) % 2)); sleep 3
   fi
   if [ -z "${ALTERNATE:-}" ]; then
     dotnet "$LOAD" "${args[@]}" --target 127.0.0.1:$a_port --duration 10 --warmup 3 | tail -1 > "$OUT/a.json" & la=$!
