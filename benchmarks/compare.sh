@@ -15,7 +15,7 @@
 # (where the ceiling alone swings 50k-66k round trips per second). Both triads are restarted every round with their
 # places swapped (which starts first and takes the default ports; the second-started triad measured 0.94 in an A/A
 # run of paired-cpu.sh), and which of the two runs first alternates.
-#   [OTHER=<tree>] bash benchmarks/compare.sh [seconds per run, default 10] [rounds, default 5]
+#   [OTHER=<tree>] [WARM=<seconds>] bash benchmarks/compare.sh [seconds per run, default 10] [rounds, default 5]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_RUN=${1:-10}
@@ -29,7 +29,10 @@ run() { # round name target transport
 }
 
 # All systems are started once and stay up (idle between their runs), so every round finds them warm; with OTHER the
-# two triads are restarted every round (below) and warm up for the load tool's 2 s before it measures.
+# two triads are restarted every round (below), so each first gets an unmeasured echo and broadcast run of WARM seconds
+# (default 6): a freshly started triad is still compiling its hot paths for several seconds of load (the tiered JIT
+# thread of a gateway used 0.6 s of CPU in the 4th to 8th second of a run), and a build with more code to tier up would
+# otherwise be measured colder than the other.
 if [ -n "${OTHER:-}" ]; then
   OTHER=$(cd "$OTHER" && pwd)
   (cd "$OTHER" && dotnet build -c Release SwooleGateway.sln >/dev/null)
@@ -41,6 +44,11 @@ if [ -n "${OTHER:-}" ]; then
     local n=${#pids[@]}
     start_pair "$1"
     triad_pids=("${pids[@]:$n}"); sleep 2
+    local port
+    for port in "$a_port" "$b_port"; do
+      dotnet "$LOAD" echo --target 127.0.0.1:"$port" --connections 100 --duration "${WARM:-6}" --warmup 0 >/dev/null
+      dotnet "$LOAD" broadcast --target 127.0.0.1:"$port" --connections 1000 --window 8 --duration "${WARM:-6}" --warmup 0 >/dev/null
+    done
   }
 else
   start_triad
