@@ -163,12 +163,25 @@ public sealed class ProcessClusterTests
         await using WsTestClient c2 = await WsTestClient.ConnectAsync(ws2);
         await TimeoutExtensions.WaitUntilAsync(async () => await client.Api.GetClientCount() == 2, "both clients to count");
 
-        // Frozen (SIGSTOP): the link stays up but nothing answers.
+        // Frozen (SIGSTOP): the link stays up but nothing answers. kill(2) returns before every thread has stopped, so
+        // the query waits until the kernel reports the process stopped.
         Signal(gateway1, "STOP");
+        await TimeoutExtensions.WaitUntil(() => ProcessState(gateway1) == 'T', "gateway 1 to be stopped");
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var frozen = Assert.ThrowsAsync<SwooleGateway.Worker.IncompleteResultException>(() => client.Api.GetClientCount())!;
+        SwooleGateway.Worker.IncompleteResultException? frozen = null;
+        try
+        {
+            int count = await client.Api.GetClientCount();
+            Assert.Fail($"GetClientCount returned {count} after {clock.Elapsed.TotalSeconds:0.000} s while gateway 1 ({internal1}) was stopped " +
+                $"(state {ProcessState(gateway1)}); the client linked {client.GatewayCount} gateways");
+        }
+        catch (SwooleGateway.Worker.IncompleteResultException ex)
+        {
+            frozen = ex;
+        }
+
         Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(4)));
-        Assert.That(frozen.MissingGateways, Is.EqualTo(new[] { internal1.ToString() }));
+        Assert.That(frozen!.MissingGateways, Is.EqualTo(new[] { internal1.ToString() }));
         Assert.That(frozen.PartialResult, Is.EqualTo(new List<int> { 1 }));
         Signal(gateway1, "CONT");
         Assert.That(await client.Api.GetClientCount(), Is.EqualTo(2), "answers again once it runs");
@@ -552,7 +565,34 @@ public sealed class ProcessClusterTests
     private static void Signal(RoleProcess process, string signal)
     {
         using var kill = System.Diagnostics.Process.Start("kill", [$"-{signal}", process.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-        kill.WaitForExit(5000);
+        Assert.That(kill.WaitForExit(5000), Is.True, $"kill -{signal} {process.Pid} did not finish within 5 s");
+        Assert.That(kill.ExitCode, Is.Zero, $"kill -{signal} {process.Pid} failed");
+    }
+
+    /// <summary>
+    /// 'T' when every thread of the process is stopped; else the state letter (/proc: R running, S sleeping, ...) of the
+    /// first thread that is not; '?' when the process is gone.
+    /// </summary>
+    private static char ProcessState(RoleProcess process)
+    {
+        try
+        {
+            foreach (string task in Directory.GetDirectories($"/proc/{process.Pid}/task"))
+            {
+                string stat = File.ReadAllText(Path.Combine(task, "stat"));
+                char state = stat[stat.LastIndexOf(')') + 2]; // the name in parentheses may contain spaces
+                if (state != 'T')
+                {
+                    return state;
+                }
+            }
+
+            return 'T';
+        }
+        catch (IOException)
+        {
+            return '?';
+        }
     }
 
     private RoleProcess StartGateway(IPEndPoint register, int? fileLimit = null) => Start("SwooleGateway.Gateway", fileLimit, GatewayArgs(register));
