@@ -1,7 +1,7 @@
 # Shared by the benchmark scripts (source it after `cd` to the repository root): builds Release (NOBUILD=1 skips that,
 # to measure a build as it is), and gives
 # bin (path of a built dll), LOAD (the load tool), QUIET (log level for servers), pids + stop_all (servers started
-# in the background, stopped on exit), wait_port (waits for a loopback port to accept) and start_triad (the stock
+# in the background, stopped on exit), wait_port (waits for a loopback port to listen) and start_triad (the stock
 # register, gateway and Echo worker on their default ports; sets $gateway and $worker; start_triad_at: the same from a
 # given tree on given ports; start_pair: this tree's triad and $OTHER's side by side, sets a_gw/a_wk/a_port (the other)
 # and b_gw/b_wk/b_port (this one)).
@@ -12,7 +12,9 @@ QUIET=--Logging:LogLevel:Default=Warning
 pids=()
 stop_all() { for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; pids=(); }
 trap stop_all EXIT
-wait_port() { for _ in $(seq 1 100); do (echo >/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 did not open" >&2; return 1; }
+# Waits until something listens on the port (asks the kernel, ss, instead of connecting: a probe connection would make
+# the register log a failed handshake every time a triad starts).
+wait_port() { for _ in $(seq 1 100); do ss -Hltn "sport = :$1" | grep -q . && return 0; sleep 0.1; done; echo "port $1 did not open" >&2; return 1; }
 start_triad() {
   dotnet "$(bin src/SwooleGateway.Register SwooleGateway.Register)" $QUIET & pids+=($!)
   wait_port 1236
