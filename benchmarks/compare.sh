@@ -30,9 +30,9 @@ run() { # round name target transport
 
 # All systems are started once and stay up (idle between their runs), so every round finds them warm; with OTHER the
 # two triads are restarted every round (below), so each first gets an unmeasured echo and broadcast run of WARM seconds
-# (default 6): a freshly started triad is still compiling its hot paths for several seconds of load (the tiered JIT
-# thread of a gateway used 0.6 s of CPU in the 4th to 8th second of a run), and a build with more code to tier up would
-# otherwise be measured colder than the other.
+# (default 6): a freshly started triad is still compiling its hot paths for several seconds of load (a gateway compiled
+# 84 methods in the 4th to 8th second of its first echo run), and a build with more code to tier up would otherwise be
+# measured colder than the other.
 if [ -n "${OTHER:-}" ]; then
   OTHER=$(cd "$OTHER" && pwd)
   (cd "$OTHER" && dotnet build -c Release SwooleGateway.sln >/dev/null)
