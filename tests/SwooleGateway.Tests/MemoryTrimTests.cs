@@ -11,8 +11,8 @@ namespace SwooleGateway.Tests;
 [TestFixture]
 public sealed class MemoryTrimTests
 {
-    private static MemoryTrimmer NewTrimmer() =>
-        new(null!, null!, null!, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+    private static MemoryTrimmer NewTrimmer(TimeSpan? stagger = null) =>
+        new(null!, null!, null!, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, stagger ?? TimeSpan.Zero);
 
     [Test]
     public void A_trim_comes_once_the_churn_has_settled_for_the_quiet_period_and_not_before()
@@ -26,6 +26,26 @@ public sealed class MemoryTrimTests
         Assert.That(trimmer.Decide(t += 1000, churn: 1200, connections: 1200, threshold: 1000), Is.False, "settled for 1.5 s only");
         Assert.That(trimmer.Decide(t += 600, churn: 1200, connections: 1200, threshold: 1000), Is.True, "settled for 2.1 s: trim");
         Assert.That(trimmer.Decide(t += 500, churn: 1200, connections: 1200, threshold: 1000), Is.False, "once per storm");
+    }
+
+    [Test]
+    public void A_gateway_s_stagger_adds_to_the_quiet_period()
+    {
+        MemoryTrimmer trimmer = NewTrimmer(TimeSpan.FromMilliseconds(1500));
+        long t = 0;
+        Assert.That(trimmer.Decide(t, churn: 0, connections: 0, threshold: 1000), Is.False);
+        Assert.That(trimmer.Decide(t += 500, churn: 1200, connections: 1200, threshold: 1000), Is.False, "the storm");
+        Assert.That(trimmer.Decide(t += 2100, churn: 1200, connections: 1200, threshold: 1000), Is.False, "settled for 2.1 s: the quiet period, not the stagger");
+        Assert.That(trimmer.Decide(t += 1300, churn: 1200, connections: 1200, threshold: 1000), Is.False, "settled for 3.4 s");
+        Assert.That(trimmer.Decide(t += 200, churn: 1200, connections: 1200, threshold: 1000), Is.True, "settled for 3.6 s: 2 s and the 1.5 s stagger");
+    }
+
+    [Test]
+    public void Gateways_draw_different_staggers_below_the_maximum()
+    {
+        TimeSpan[] staggers = [.. Enumerable.Range(0, 20).Select(_ => new MemoryTrimmer(null!, null!, null!, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance).Stagger)];
+        Assert.That(staggers, Has.All.GreaterThanOrEqualTo(TimeSpan.Zero).And.All.LessThan(MemoryTrimmer.MaxStagger));
+        Assert.That(staggers.Distinct().Count(), Is.GreaterThan(10), "drawn at random (3,000 possible values), not one for all");
     }
 
     [Test]
@@ -81,7 +101,7 @@ public sealed class MemoryTrimTests
             Assert.That(await clients[^1].ReceiveAsync(), Is.EqualTo("echo:x"));
             await TimeoutExtensions.WaitUntil(() => cluster.Gateway.ClientCount == 30, "30 clients in the tables");
             // 30 joined: below 40, so no trim however long it settles.
-            await Task.Delay(MemoryTrimmer.QuietPeriod + TimeSpan.FromSeconds(1));
+            await Task.Delay(MemoryTrimmer.QuietPeriod + MemoryTrimmer.MaxStagger + TimeSpan.FromSeconds(1));
             Assert.That(cluster.Logs.Contains("compacting collection returned"), Is.False, "30 clients are below the threshold");
 
             foreach (TcpTestClient c in clients.Take(15))
