@@ -42,11 +42,7 @@ public class ClientQueueTests
                 for (int i = 0; i < inRead && sent < Total; i++, sent++)
                 {
                     int c = random.Next(Clients);
-                    if (clients[c].Enqueue(rig.Event(++sequence, next[c]++)))
-                    {
-                        rig.Scheduler.Activated();
-                        (batch ??= rig.Scheduler.RentBatch()).Add(clients[c]);
-                    }
+                    rig.Scheduler.Enqueue(clients[c], rig.Event(++sequence, next[c]++), ref batch);
                 }
 
                 if (batch is not null)
@@ -90,20 +86,14 @@ public class ClientQueueTests
 
         // "holder" takes the only slot and keeps it (its handler awaits); "waiting" gets five events and waits for the slot.
         rig.Handler.Hold("holder");
-        Batch batch = rig.Scheduler.RentBatch();
-        Assert.That(holder.Enqueue(rig.Event(1, 0)), Is.True);
-        rig.Scheduler.Activated();
-        batch.Add(holder);
+        Batch? batch = null;
+        Assert.That(rig.Scheduler.Enqueue(holder, rig.Event(1, 0), ref batch), Is.True);
         for (int i = 0; i < 5; i++)
         {
-            if (waiting.Enqueue(rig.Event((ulong)i + 2, i)))
-            {
-                rig.Scheduler.Activated();
-                batch.Add(waiting);
-            }
+            rig.Scheduler.Enqueue(waiting, rig.Event((ulong)i + 2, i), ref batch);
         }
 
-        rig.Scheduler.Run(batch);
+        rig.Scheduler.Run(batch!);
         await TimeoutExtensions.WaitUntil(() => rig.Handler.Seen("holder").Length == 1, "the first client's handler runs");
         await TimeoutExtensions.WaitUntil(() => rig.Scheduler.Waiting == 1, "the second client waits for the slot");
 

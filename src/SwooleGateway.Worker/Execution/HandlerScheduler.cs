@@ -72,8 +72,21 @@ internal sealed partial class HandlerScheduler
         return new Batch(this);
     }
 
-    /// <summary>A client became active (it had no events and got one).</summary>
-    public void Activated() => Interlocked.Increment(ref _active);
+    /// <summary>
+    /// The read loop queues an event for its client; a client that was idle becomes active and joins the read's
+    /// <paramref name="batch"/> (rented on first use). True when it did.
+    /// </summary>
+    public bool Enqueue(ClientState client, EventItem item, ref Batch? batch)
+    {
+        if (!client.Enqueue(item))
+        {
+            return false;
+        }
+
+        Interlocked.Increment(ref _active);
+        (batch ??= RentBatch()).Add(client);
+        return true;
+    }
 
     /// <summary>Runs the batch as a thread-pool work item.</summary>
     public void Run(Batch batch) => ThreadPool.UnsafeQueueUserWorkItem(batch, preferLocal: false);

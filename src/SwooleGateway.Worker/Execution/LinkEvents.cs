@@ -82,11 +82,7 @@ internal sealed class LinkEvents(IPEndPoint gateway, Acknowledger acks, HandlerS
             }
         }
 
-        if (client.Enqueue(item))
-        {
-            scheduler.Activated();
-            (_batch ??= scheduler.RentBatch()).Add(client);
-        }
+        scheduler.Enqueue(client, item, ref _batch);
     }
 
     /// <summary>
