@@ -107,6 +107,34 @@ public class ClientQueueTests
         Assert.That(rig.Handler.Seen("holder"), Is.EqualTo(new[] { 0 }));
     }
 
+    [Test]
+    public async Task A_batch_of_handlers_that_each_block_a_little_hands_the_rest_to_the_pool_after_its_slice()
+    {
+        // 30 clients woken by one read, each handler a 5 ms synchronous call: too short for the guard (10 ms) to see, so
+        // only the batch's own slice keeps them from running one after another on the reading thread (150 ms).
+        const int Clients = 30;
+        await using Rig rig = await Rig.CreateAsync(maxConcurrentHandlers: 64);
+        rig.Handler.BlockMs = 5;
+        Batch? batch = null;
+        for (int c = 0; c < Clients; c++)
+        {
+            rig.Scheduler.Enqueue(new ClientState($"c{c}", rig.Acks, rig.Scheduler), rig.Event((ulong)c + 1, 0), ref batch);
+        }
+
+        int reader = 0;
+        await Task.Factory.StartNew(() =>
+        {
+            reader = Environment.CurrentManagedThreadId;
+            batch!.Execute(); // as LinkEvents.OnIdle runs it on the thread that read it
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).DefaultTimeout();
+
+        await rig.Handler.WaitForAsync(Clients);
+        await rig.WaitIdleAsync();
+        int onReader = Enumerable.Range(0, Clients).Count(c => rig.Handler.ThreadOf($"c{c}") == reader);
+        TestContext.Out.WriteLine($"{onReader} of {Clients} ran on the reading thread; at most {rig.Handler.MaxConcurrent} at once");
+        Assert.That(onReader, Is.InRange(1, 3), $"the batch ran its first clients, then its slice ({Batch.SliceMs} ms on a coarse clock) was over");
+    }
+
     /// <summary>A scheduler, an acknowledger on an in-memory link whose far end discards, and the recording handler.</summary>
     private sealed class Rig : IAsyncDisposable
     {
@@ -159,10 +187,17 @@ public class ClientQueueTests
         private readonly ConcurrentDictionary<string, List<int>> _seen = new();
         private readonly ConcurrentDictionary<string, TaskCompletionSource> _held = new();
         private readonly SemaphoreSlim _handled = new(0);
+        private readonly ConcurrentDictionary<string, int> _threads = new();
         private int _running;
         private int _maxConcurrent;
 
         public int MaxConcurrent => Volatile.Read(ref _maxConcurrent);
+
+        /// <summary>When set, each handler first blocks its thread this long (a synchronous call).</summary>
+        public int BlockMs { get; set; }
+
+        /// <summary>The thread that last ran a handler of <paramref name="clientId"/>.</summary>
+        public int ThreadOf(string clientId) => _threads.TryGetValue(clientId, out int thread) ? thread : 0;
 
         public void Hold(string clientId) => _held[clientId] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -191,6 +226,12 @@ public class ClientQueueTests
             int max;
             while (running > (max = Volatile.Read(ref _maxConcurrent)) && Interlocked.CompareExchange(ref _maxConcurrent, running, max) != max)
             {
+            }
+
+            _threads[clientId] = Environment.CurrentManagedThreadId;
+            if (BlockMs > 0)
+            {
+                Thread.Sleep(BlockMs);
             }
 
             int number = BinaryPrimitives.ReadInt32LittleEndian(payload.Span);

@@ -99,6 +99,30 @@ public sealed class HandlerExecutionTests
     }
 
     [Test]
+    public async Task Sixty_handlers_that_each_block_20_ms_run_side_by_side_not_one_after_another()
+    {
+        // The common case of a synchronous database driver: every handler blocks a little. Each call is too short for the
+        // guard to see, and one read of the link carries many clients' events: they must not run in turn in its batch.
+        await Start();
+        var clients = new List<WsTestClient>();
+        for (int i = 0; i < 60; i++)
+        {
+            clients.Add(await Connect());
+        }
+
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(clients.Select(client => client.SendAsync("sleep:20")));
+        foreach (WsTestClient client in clients)
+        {
+            Assert.That(await client.ReceiveAsync(), Is.EqualTo("slept:20"));
+        }
+
+        TestContext.Out.WriteLine($"60 handlers blocking 20 ms each answered after {clock.Elapsed.TotalMilliseconds:0} ms, at most {ProbeHandler.MaxRunning} at once");
+        Assert.That(ProbeHandler.MaxRunning, Is.GreaterThanOrEqualTo(4), "handlers of different clients ran side by side");
+        Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(0.6)), "one after another they take 1.2 s");
+    }
+
+    [Test]
     public async Task A_query_awaited_in_a_handler_answers_while_twenty_others_block()
     {
         await Start();

@@ -6,11 +6,20 @@ namespace SwooleGateway.Worker.Execution;
 /// The clients one read of a gateway link woke up, run one after another on one thread: the thread that read them, once
 /// the link's next read is pending (<see cref="LinkEvents.OnIdle"/>), or else a thread-pool work item. So no thread
 /// switch and no thread-pool request per read, however many clients it carried, and one flush of the answers and
-/// acknowledgements at the end. If a handler in it blocks, the guard moves the clients
-/// not started yet to work items of their own (<see cref="SplitRest"/>), so they do not wait for it. Pooled.
+/// acknowledgements at the end. Once it has run for <see cref="SliceMs"/>, or when the guard sees one of its handlers
+/// block, the clients not started yet move to work items of their own (<see cref="SplitRest"/>), so they do not wait
+/// for slow handlers one after another. Pooled.
 /// </summary>
 internal sealed class Batch(HandlerScheduler scheduler) : IThreadPoolWorkItem
 {
+    /// <summary>
+    /// How long a batch runs its clients one after another (the coarse clock's milliseconds; its tick is 1–4 ms) before
+    /// the clients left go to work items of their own. Handlers that complete at once take microseconds each, so a
+    /// batch of them never reaches it; handlers that each block a few milliseconds would otherwise queue behind one
+    /// another in the batch, too short each for the guard to see.
+    /// </summary>
+    public const long SliceMs = 2;
+
     private ClientState[] _clients = new ClientState[16];
     private int _count; // written by the read loop before the batch is queued
     private int _next; // the next client to take: interlocked (the runner and the guard both take)
@@ -50,11 +59,19 @@ internal sealed class Batch(HandlerScheduler scheduler) : IThreadPoolWorkItem
         record.BatchGeneration = generation;
         record.Batch = this;
         record.Scope.Enter();
+        long started = Environment.TickCount64;
         try
         {
             while (TryTake(out ClientState? client))
             {
                 client.RunTurn(record);
+                if (Environment.TickCount64 - started >= SliceMs)
+                {
+                    // Its handlers are slow (a synchronous call each): the clients left run side by side on the pool
+                    // rather than one after another here.
+                    SplitRest(generation);
+                    break;
+                }
             }
         }
         finally
@@ -74,7 +91,8 @@ internal sealed class Batch(HandlerScheduler scheduler) : IThreadPoolWorkItem
     }
 
     /// <summary>
-    /// The guard saw this batch's thread blocked in a handler: the clients not started yet become work items of their own.
+    /// The batch has run its slice, or the guard saw its thread blocked in a handler: the clients not started yet become
+    /// work items of their own.
     /// Does nothing unless the batch is still running as generation <paramref name="generation"/> (it may have finished and
     /// been reused since the guard looked).
     /// </summary>

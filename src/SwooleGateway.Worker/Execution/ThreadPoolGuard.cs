@@ -7,17 +7,20 @@ namespace SwooleGateway.Worker.Execution;
 /// its minimum is in use), so twenty handlers blocked in <c>Thread.Sleep</c> or a synchronous database call would starve
 /// the links, heartbeats, replies and every other client's handlers for seconds. This guard, on a dedicated thread of its
 /// own, looks every 25 ms at what each handler thread is doing (<see cref="HandlerThreads"/>): a handler whose call has
-/// not returned for 25 ms is blocking its thread, so the clients after it in its batch move to work items of their own
+/// not returned for 10 ms is blocking its thread, so the clients after it in its batch move to work items of their own
 /// and the answers the batch has so far are flushed, and the pool's minimum is raised by one per blocked handler (below
-/// its minimum the pool creates a thread at once when work waits); when a probe work item sits unserved for 100 ms
-/// (blocking it cannot see, such as a handler blocking after an await) it raises it further. It lowers the minimum again
-/// once the blocking stops, never below what it found. One per process, shared by every worker in it. It also runs the
-/// slow-handler warnings, which must not depend on the pool either.
+/// its minimum the pool creates a thread at once when work waits), kept for a second after the most seen at once; while
+/// work waits in the pool as well, it adds as many again per tick (many clients each blocking a few milliseconds); when
+/// a probe work item sits unserved for 100 ms (blocking it cannot see, such as a handler blocking after an await) it
+/// raises it further. It lowers the minimum again once the blocking stops (the extra halves every healthy second), never
+/// below what it found. One per process, shared by every worker in it. It also runs the slow-handler warnings, which
+/// must not depend on the pool either.
 /// </summary>
 internal static partial class ThreadPoolGuard
 {
     private const int TickMs = 25;
-    private const long BlockedAfterMs = 25;
+    private const long BlockedAfterMs = 10;
+    private const long HoldMs = 1000;
     private const long StarvedAfterMs = 100;
 
     private static readonly Lock s_gate = new();
@@ -30,6 +33,8 @@ internal static partial class ThreadPoolGuard
     private static int s_current;
     private static int s_boost;
     private static long s_healthySince;
+    private static int s_held; // the most handlers seen blocking at once in the last HoldMs
+    private static long s_heldSince;
 
     /// <summary>The pool's minimum worker threads as the guard set it last (for tests and diagnostics).</summary>
     public static int CurrentMinimum => Volatile.Read(ref s_current);
@@ -48,6 +53,7 @@ internal static partial class ThreadPoolGuard
             ThreadPool.GetMinThreads(out s_baseMin, out s_ioMin);
             s_current = s_baseMin;
             s_boost = 0;
+            s_held = 0;
             var stop = new ManualResetEventSlim(false, spinCount: 0); // it waits a tick at a time: spinning first would only burn CPU
             s_stop = stop;
             new Thread(() => Run(stop)) { IsBackground = true, Name = "SwooleGateway thread-pool guard" }.Start();
@@ -130,25 +136,37 @@ internal static partial class ThreadPoolGuard
                     HandlerThreads.Prune();
                 }
 
-                Adjust(blocked, s_probe.Starved(now), slots, now);
+                Adjust(blocked, s_probe.Starved(now), blocked > 0 && ThreadPool.PendingWorkItemCount > 0, slots, now);
             }
         }
     }
 
-    private static void Adjust(int blocked, bool starved, int slots, long now)
+    private static void Adjust(int blocked, bool starved, bool backlog, int slots, long now)
     {
-        if (starved)
+        // Starved: blocking the count cannot see. Backlog: work waits while handlers block, so the threads that pick it up
+        // will likely block too (many clients, each a few milliseconds of synchronous calls): add as many again, which
+        // grows the pool geometrically, tick by tick, while that lasts.
+        int add = (starved ? Environment.ProcessorCount : 0) + (backlog ? blocked : 0);
+        if (add > 0)
         {
-            s_boost = Math.Min(s_boost + Environment.ProcessorCount, slots);
+            s_boost = Math.Min(s_boost + add, slots);
             s_healthySince = now;
         }
-        else if (s_boost > 0 && now - s_healthySince >= 1000)
+        else if (s_boost > 0 && now - s_healthySince >= HoldMs)
         {
-            s_boost = Math.Max(0, s_boost - Environment.ProcessorCount);
+            s_boost /= 2; // each healthy second halves it
             s_healthySince = now;
         }
 
-        int target = Math.Min(s_baseMin + blocked + s_boost, s_baseMin + slots + Environment.ProcessorCount);
+        // Handlers that block for a few milliseconds each come and go between ticks: the extra threads stay for a while
+        // after the most seen at once, so the pool does not shrink and grow again (and log it) every tick.
+        if (blocked >= s_held || now - s_heldSince >= HoldMs)
+        {
+            s_held = blocked;
+            s_heldSince = now;
+        }
+
+        int target = Math.Min(s_baseMin + s_held + s_boost, s_baseMin + slots + Environment.ProcessorCount);
         if (target == s_current)
         {
             return;
