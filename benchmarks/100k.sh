@@ -28,7 +28,8 @@ for i in $(seq 0 $((G - 1))); do
     --SwooleGateway:Gateway:Listeners:0:Endpoint=127.0.0.1:$((7300 + i)) \
     --SwooleGateway:Gateway:Listeners:1:Enabled=false > "$DIR/gateway.$i.log" 2>&1 & gateways+=($!); pids+=($!)
 done
-dotnet "$(bin samples/SwooleGateway.Samples.Echo SwooleGateway.Samples.Echo)" $QUIET > "$DIR/worker.log" 2>&1 & worker=$!; pids+=($worker)
+dotnet "$(bin samples/SwooleGateway.Samples.Echo SwooleGateway.Samples.Echo)" $QUIET --Logging:LogLevel:SwooleGateway.Worker.WorkerService=Information \
+  > "$DIR/worker.log" 2>&1 & worker=$!; pids+=($worker)
 for i in $(seq 0 $((G - 1))); do wait_port $((7300 + i)); done
 sleep 3
 before=(); for g in "${gateways[@]}"; do before+=("$(rss "$g")"); done
@@ -48,18 +49,21 @@ for _ in $(seq 1 3000); do [ "$(ls "$DIR"/ready.* 2>/dev/null | wc -l)" -ge "$G"
 connected=$(python3 -c "print(f'{$(date +%s.%N) - $start:.1f}')")
 echo "$TOTAL clients connected, each with its group joined (and every 100th its uid bound), in $connected s"
 
-# Idle: wait for each gateway's RSS to settle (the trim after the connect storm comes 2 s after the last handshake).
-sleep 4
+# Idle: wait for each gateway's and the worker's trim (2-5 s after the last connect each saw; at most 30 s), then for
+# their RSS to settle.
+for _ in $(seq 1 300); do
+  [ "$(cat "$DIR"/gateway.*.log "$DIR"/worker.log | grep -c "compacting collection returned")" -ge $((G + 1)) ] && break; sleep 0.1
+done
 for _ in $(seq 1 20); do
-  a=(); for g in "${gateways[@]}"; do a+=("$(rss "$g")"); done; sleep 1
-  b=(); for g in "${gateways[@]}"; do b+=("$(rss "$g")"); done
+  a=(); for g in "${gateways[@]}" "$worker"; do a+=("$(rss "$g")"); done; sleep 1
+  b=(); for g in "${gateways[@]}" "$worker"; do b+=("$(rss "$g")"); done
   python3 -c "import sys; a=[int(x) for x in '${a[*]}'.split()]; b=[int(x) for x in '${b[*]}'.split()]; sys.exit(0 if all(abs(x-y) <= x/100 for x,y in zip(a,b)) else 1)" && break
 done
 after=(); for g in "${gateways[@]}"; do after+=("$(rss "$g")"); done
 worker_after=$(rss "$worker")
 slab_after=$(slab)
 holder_rss=0; for h in "${holders[@]}"; do holder_rss=$((holder_rss + $(rss "$h"))); done
-grep -h "compacting collection returned" "$DIR"/gateway.*.log | sed 's/^ *//' > "$DIR/trims.txt" || true  # the connect storm's
+grep -h "compacting collection returned" "$DIR"/gateway.*.log "$DIR"/worker.log | sed 's/^ *//' > "$DIR/trims.txt" || true  # the connect storm's
 
 dotnet "$LOAD" fleet-drive --target 127.0.0.1:7300 --holders "$G" --total "$TOTAL" --dir "$DIR" --broadcasts "$B" > "$DIR/drive.json" 2> "$DIR/drive.err" || { cat "$DIR/drive.err"; exit 1; }
 # Holders end when all they expect has arrived; give stragglers 30 s, then tell them to report what they have.
@@ -87,7 +91,7 @@ if slab_after > slab_before:
           f'(both ends are on this machine) = {(slab_after-slab_before)/(2*total):,.0f} bytes per socket')
 for line in open(d + '/trims.txt'):
     m = re.search(r'returned ([\d.]+) MiB .* for (\d+) clients; (\d+) ms pause', line)
-    if m: print(f'  trim: returned {m.group(1)} MiB, {m.group(3)} ms pause ({m.group(2)} clients)')
+    if m: print(f"  {'worker' if 'Worker:Trim' in line else 'gateway'} trim: returned {m.group(1)} MiB, {m.group(3)} ms pause ({m.group(2)} clients)")
 def merged(kind):
     h = {}
     for x in holds:

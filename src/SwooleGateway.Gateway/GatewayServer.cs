@@ -217,7 +217,8 @@ internal sealed partial class GatewayServer : BackgroundService
                 (_, link) => link.TrySend(new AnnounceFrame(_advertised.ToString(), _gatewayId)), RegisterFrames.Instance, StatusReport);
             loops.Add(connector.RunAsync(stoppingToken));
             loops.Add(new ClientSupervisor(_store, _listeners, _live, _metrics, _logger).RunAsync(stoppingToken));
-            loops.Add(new MemoryTrimmer(_store, _live, _metrics, _logger).RunAsync(stoppingToken));
+            loops.Add(new MemoryTrimmer(new ChurnSource(() => _store.Churn, () => _store.Count, () => _live.Current.TrimMemoryAfterChurn),
+                () => _metrics.MemoryTrims.Add(1), _logger, GatewayOptions.SectionName).RunAsync(stoppingToken));
             loops.Add(ExpireHeldEventsAsync(stoppingToken));
             _ready.TrySetResult();
         }

@@ -19,6 +19,9 @@ internal sealed class WorkerMetrics
     /// <summary>Events received flagged as redelivered, since start (for the status report).</summary>
     public long RedeliveredTotal;
 
+    /// <summary>Clients that connected or left (their state created or dropped), since start (for the memory trimmer).</summary>
+    public long ClientChurn;
+
     public WorkerMetrics(IMeterFactory? factory)
     {
         _meter = factory?.Create(MeterName) ?? new Meter(MeterName);
@@ -27,6 +30,7 @@ internal sealed class WorkerMetrics
         EventsAbandoned = _meter.CreateCounter<long>("swoolegateway.worker.events_abandoned", "{event}", "Queued events dropped because their gateway link closed before they ran (the gateway redelivers them)");
         HandlerErrors = _meter.CreateCounter<long>("swoolegateway.worker.handler_errors", "{event}", "Handlers that threw");
         SlowHandlers = _meter.CreateCounter<long>("swoolegateway.worker.slow_handlers", "{event}", "Handlers that ran longer than HandlerWarningThreshold");
+        MemoryTrims = _meter.CreateCounter<long>("swoolegateway.worker.memory_trims", "{collection}", "Compacting collections run after clients connected or left in numbers (TrimMemoryAfterChurn), returning what their connect events left behind to the OS");
         HandlerDuration = _meter.CreateHistogram("swoolegateway.worker.handler.duration", "s", "How long handlers ran, from the call to completion (awaits included)",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10] });
     }
@@ -40,6 +44,8 @@ internal sealed class WorkerMetrics
     public Counter<long> HandlerErrors { get; }
 
     public Counter<long> SlowHandlers { get; }
+
+    public Counter<long> MemoryTrims { get; }
 
     /// <summary>Handler durations in seconds; recorded only while something listens (<see cref="Instrument.Enabled"/>).</summary>
     public Histogram<double> HandlerDuration { get; }

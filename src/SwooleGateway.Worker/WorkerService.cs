@@ -96,6 +96,9 @@ public sealed partial class WorkerService : BackgroundService
     {
         GatewayApi.SetDefault(Api);
         ThreadPoolGuard.Register(_scheduler, _logger);
+        using var trimmerStop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        Task trimmer = new MemoryTrimmer(new ChurnSource(() => Interlocked.Read(ref _metrics.ClientChurn), () => KnownClients, () => _workerOptions.TrimMemoryAfterChurn),
+            () => _metrics.MemoryTrims.Add(1), _logger, WorkerOptions.SectionName).RunAsync(trimmerStop.Token);
         try
         {
             await _handler.OnWorkerStart(stoppingToken).ConfigureAwait(false);
@@ -106,6 +109,8 @@ public sealed partial class WorkerService : BackgroundService
         }
         finally
         {
+            await trimmerStop.CancelAsync().ConfigureAwait(false);
+            await trimmer.ConfigureAwait(false);
             ThreadPoolGuard.Unregister(_scheduler);
             GatewayApi.ClearDefault(Api);
         }

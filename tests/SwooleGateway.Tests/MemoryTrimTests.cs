@@ -1,4 +1,5 @@
-using SwooleGateway.Gateway;
+using SwooleGateway.Hosting;
+using EchoSample;
 using SwooleGateway.Tests.Infrastructure;
 
 namespace SwooleGateway.Tests;
@@ -12,7 +13,7 @@ namespace SwooleGateway.Tests;
 public sealed class MemoryTrimTests
 {
     private static MemoryTrimmer NewTrimmer(TimeSpan? stagger = null) =>
-        new(null!, null!, null!, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, stagger ?? TimeSpan.Zero);
+        new(default, () => { }, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, "SwooleGateway:Gateway", stagger ?? TimeSpan.Zero);
 
     [Test]
     public void A_trim_comes_once_the_churn_has_settled_for_the_quiet_period_and_not_before()
@@ -43,9 +44,28 @@ public sealed class MemoryTrimTests
     [Test]
     public void Gateways_draw_different_staggers_below_the_maximum()
     {
-        TimeSpan[] staggers = [.. Enumerable.Range(0, 20).Select(_ => new MemoryTrimmer(null!, null!, null!, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance).Stagger)];
+        TimeSpan[] staggers = [.. Enumerable.Range(0, 20).Select(_ => new MemoryTrimmer(default, () => { }, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, "SwooleGateway:Gateway").Stagger)];
         Assert.That(staggers, Has.All.GreaterThanOrEqualTo(TimeSpan.Zero).And.All.LessThan(MemoryTrimmer.MaxStagger));
         Assert.That(staggers.Distinct().Count(), Is.GreaterThan(10), "drawn at random (3,000 possible values), not one for all");
+    }
+
+    [Test]
+    public void A_trim_by_another_role_of_the_process_after_the_churn_settled_counts_as_this_one_s()
+    {
+        // The all-in-one host: gateway and worker see the same storm; the process collects once.
+        MemoryTrimmer worker = NewTrimmer();
+        long t = 0;
+        Assert.That(worker.Decide(t, churn: 0, connections: 0, threshold: 1000), Is.False);
+        Assert.That(worker.Decide(t += 500, churn: 1200, connections: 1200, threshold: 1000), Is.False, "the storm");
+        Assert.That(worker.Decide(t += 1500, churn: 1200, connections: 1200, threshold: 1000, processTrimmedAt: t - 100), Is.False, "the gateway trimmed after it settled");
+        Assert.That(worker.Decide(t += 5000, churn: 1200, connections: 1200, threshold: 1000, processTrimmedAt: t - 5100), Is.False, "so this storm is done");
+
+        // A trim that came before this trimmer's churn settled did not collect its garbage.
+        MemoryTrimmer late = NewTrimmer();
+        t = 0;
+        Assert.That(late.Decide(t, churn: 0, connections: 0, threshold: 1000, processTrimmedAt: -1), Is.False, "a trim before anything churned covers nothing");
+        Assert.That(late.Decide(t += 500, churn: 1200, connections: 1200, threshold: 1000, processTrimmedAt: 100), Is.False, "the storm, after another role's trim");
+        Assert.That(late.Decide(t += 2100, churn: 1200, connections: 1200, threshold: 1000, processTrimmedAt: 100), Is.True, "settled: its own trim");
     }
 
     [Test]
@@ -117,6 +137,48 @@ public sealed class MemoryTrimTests
             // The gateway serves its clients as before.
             await clients[^1].SendAsync("echo:y");
             Assert.That(await clients[^1].ReceiveAsync(), Is.EqualTo("echo:y"));
+        }
+        finally
+        {
+            foreach (TcpTestClient c in clients)
+            {
+                c.Dispose();
+            }
+        }
+    }
+
+    [Test]
+    public async Task A_worker_trims_once_after_a_burst_of_clients_and_logs_what_it_returned()
+    {
+        await using TestCluster cluster = await TestCluster.StartAsync<EchoHandler>(gateways: 1, workers: 1,
+            gatewaySettings: new Dictionary<string, string?> { ["SwooleGateway:Gateway:TrimMemoryAfterChurn"] = "0" },
+            workerSettings: new Dictionary<string, string?> { ["SwooleGateway:Worker:TrimMemoryAfterChurn"] = "40" });
+        const string Trimmed = "compacting collection returned";
+        var clients = new List<TcpTestClient>();
+        try
+        {
+            for (int i = 0; i < 30; i++)
+            {
+                clients.Add(await TcpTestClient.ConnectAsync(cluster.Gateway.ListenerEndPoints["tcp"]));
+            }
+
+            await TimeoutExtensions.WaitUntil(() => cluster.Workers[0].Service.KnownClients == 30, "the worker knows 30 clients");
+            await Task.Delay(MemoryTrimmer.QuietPeriod + MemoryTrimmer.MaxStagger + TimeSpan.FromSeconds(1));
+            Assert.That(cluster.Logs.Contains(Trimmed), Is.False, "30 clients are below the worker's threshold (and the gateway's is off)");
+
+            foreach (TcpTestClient c in clients.Take(15))
+            {
+                c.Dispose();
+            }
+
+            // 15 left: 45 connected or left in all, then it settles: one trim, by the worker.
+            await cluster.Logs.WaitFor(Trimmed);
+            string[] lines = [.. cluster.Logs.Lines.Where(l => l.Contains(Trimmed, StringComparison.Ordinal))];
+            Assert.That(lines, Has.Length.EqualTo(1));
+            Assert.That(lines[0], Does.Contain("for 15 clients").And.Contain("SwooleGateway:Worker:TrimMemoryAfterChurn=0 turns this off"));
+
+            await clients[^1].SendAsync("echo:y");
+            Assert.That(await clients[^1].ReceiveAsync(), Is.EqualTo("echo:y"), "the worker serves its clients as before");
         }
         finally
         {

@@ -21,7 +21,7 @@ internal sealed class ClientStore
 
     public int Count => _connections.Count;
 
-    /// <summary>Clients that joined or left the tables since start (for <see cref="MemoryTrimmer"/>).</summary>
+    /// <summary>Clients that joined or left the tables since start (for <see cref="Hosting.MemoryTrimmer"/>).</summary>
     public long Churn => Interlocked.Read(ref _churn);
 
     /// <summary>All connections, walked without a lock or a snapshot copy.</summary>

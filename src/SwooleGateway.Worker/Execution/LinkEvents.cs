@@ -71,7 +71,11 @@ internal sealed class LinkEvents(IPEndPoint gateway, Acknowledger acks, HandlerS
             {
                 ClientCloseFrame e = Frame.Read<ClientCloseFrame>(ref frame);
                 client = Client(e.Header.ConnectionId);
-                _clients.Remove(e.Header.ConnectionId); // its state lives on until its queue has run
+                if (_clients.Remove(e.Header.ConnectionId)) // its state lives on until its queue has run
+                {
+                    Interlocked.Increment(ref scheduler.Metrics.ClientChurn);
+                }
+
                 Fill(item, e.Header);
                 item.Close = new CloseInfo
                 {
@@ -132,6 +136,7 @@ internal sealed class LinkEvents(IPEndPoint gateway, Acknowledger acks, HandlerS
             client.Abandon(); // its turn drops what it has not started (counted in EventsAbandoned)
         }
 
+        Interlocked.Add(ref scheduler.Metrics.ClientChurn, _clients.Count);
         _clients.Clear();
     }
 
@@ -152,6 +157,7 @@ internal sealed class LinkEvents(IPEndPoint gateway, Acknowledger acks, HandlerS
         {
             client = new ClientState(ClientId.Encode(gateway, connectionId), acks, scheduler);
             _clients[connectionId] = client;
+            Interlocked.Increment(ref scheduler.Metrics.ClientChurn);
         }
 
         return client;
