@@ -28,7 +28,8 @@ internal sealed class GatewayMetrics
         EventsRedelivered = _meter.CreateCounter<long>("swoolegateway.gateway.events_redelivered", "{event}", "Events a worker did not acknowledge before its link closed, sent again to another worker");
         ClientsMoved = _meter.CreateCounter<long>("swoolegateway.gateway.clients_moved", "{connection}", "Clients whose events moved to another worker because the router placed them elsewhere (their key changed, or a worker joined)");
         WorkerWindowsFull = _meter.CreateCounter<long>("swoolegateway.gateway.worker_windows_full", "{episode}", "Times a worker reached MaxUnackedEventsPerWorker or MaxUnackedBytesPerWorker");
-        ReadsPaused = _meter.CreateCounter<long>("swoolegateway.gateway.reads_paused", "{pause}", "Client reads paused because their worker's window of unacknowledged events was full");
+        ReadsPaused = _meter.CreateCounter<long>("swoolegateway.gateway.reads_paused", "{pause}", "Client reads paused because the client (MaxUnackedEventsPerClient) or its worker (MaxUnackedEventsPerWorker) had too many unacknowledged events");
+        ClientWindowsFull = _meter.CreateCounter<long>("swoolegateway.gateway.client_windows_full", "{episode}", "Times a client reached MaxUnackedEventsPerClient (its handler is stuck or slower than it sends): its reads paused, other clients' did not");
         SlowClientsClosed = _meter.CreateCounter<long>("swoolegateway.gateway.slow_clients_closed", "{connection}", "Clients closed because their outbound queue was full");
         ClientErrors = _meter.CreateCounter<long>("swoolegateway.gateway.client_protocol_errors", "{connection}", "Clients closed for bad input");
         SlowClientDrops = _meter.CreateCounter<long>("swoolegateway.gateway.slow_client_drops", "{message}", "Messages dropped for slow clients (DropNewest/DropOldest)");
@@ -56,6 +57,8 @@ internal sealed class GatewayMetrics
     public Counter<long> WorkerWindowsFull { get; }
 
     public Counter<long> ReadsPaused { get; }
+
+    public Counter<long> ClientWindowsFull { get; }
 
     public Counter<long> SlowClientsClosed { get; }
 

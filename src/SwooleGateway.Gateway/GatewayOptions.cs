@@ -73,6 +73,14 @@ public sealed class GatewayOptions
     public long MaxUnackedBytesPerWorker { get; set; } = 64L * 1024 * 1024;
 
     /// <summary>
+    /// Events of one client sent to its worker and not yet acknowledged. When a client has this many (its handler is
+    /// stuck or slower than the client sends), that client's reads pause (its own TCP window fills) until its worker has
+    /// finished a quarter of them, so one client cannot fill its worker's window (<see cref="MaxUnackedEventsPerWorker"/>)
+    /// and stall every other client of that worker. Nothing is dropped. Default 1,024; 0 turns the bound off.
+    /// </summary>
+    public int MaxUnackedEventsPerClient { get; set; } = 1024;
+
+    /// <summary>
     /// Held events older than this are dropped (counted): when a worker connects, and every second while none does, so
     /// held events do not stay in memory when no worker ever comes. Default 10 s.
     /// </summary>

@@ -418,7 +418,7 @@ internal sealed partial class GatewayServer : BackgroundService
         }
 
         var link = new WorkerLink(connection, receivesEvents: connection.PeerRole == "worker",
-            _gatewayOptions.MaxUnackedEventsPerWorker, _gatewayOptions.MaxUnackedBytesPerWorker);
+            _gatewayOptions.MaxUnackedEventsPerWorker, _gatewayOptions.MaxUnackedBytesPerWorker, _gatewayOptions.MaxUnackedEventsPerClient);
         _links[link] = 0;
         if (link.ReceivesEvents)
         {

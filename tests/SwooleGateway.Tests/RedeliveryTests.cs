@@ -190,4 +190,48 @@ public sealed class RedeliveryTests
         await _cluster.Logs.WaitFor("its clients' reads pause until it catches up");
         Assert.That(_cluster.Gateway.Unacknowledged, Is.EqualTo(0));
     }
+
+    [Test]
+    public async Task A_client_whose_handler_is_stuck_pauses_only_its_own_reads()
+    {
+        // Without a bound per client, its events would fill the worker's window (32) and pause every client of the worker.
+        await Start(workers: 1, gatewaySettings: new()
+        {
+            ["SwooleGateway:Gateway:MaxUnackedEventsPerWorker"] = "32",
+            ["SwooleGateway:Gateway:MaxUnackedEventsPerClient"] = "8",
+        });
+        (WsTestClient stuck, string stuckId) = await Connect();
+        (WsTestClient other, _) = await Connect();
+
+        await stuck.SendAsync("wait:4000"); // its handler awaits 4 s; its next events queue behind it, unacknowledged
+        for (int m = 0; m < 7; m++)
+        {
+            await stuck.SendAsync($"echo:{m}");
+            int expected = m + 2;
+            await TimeoutExtensions.WaitUntil(() => _cluster.Gateway.Unacknowledged == expected, $"{expected} events of the stuck client in flight");
+        }
+
+        for (int m = 7; m < 40; m++)
+        {
+            await stuck.SendAsync($"echo:{m}"); // read no more: they stay in its socket
+        }
+
+        await _cluster.Logs.WaitFor($"Client {stuckId} has 8 events its worker");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (int i = 0; i < 3; i++) // a full worker window would let the first through, then pause this client's reads
+        {
+            await other.SendAsync($"echo:other{i}");
+            Assert.That(await other.ReceiveAsync(), Is.EqualTo($"echo:other{i}"));
+        }
+
+        TestContext.Out.WriteLine($"another client of the worker had 3 echoes answered in {clock.Elapsed.TotalMilliseconds:0} ms while one client's handler is stuck");
+        Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(2)), "the other client is not held up by the stuck one (its handler is stuck for 4 s)");
+        Assert.That(_cluster.Gateway.Unacknowledged, Is.LessThanOrEqualTo(9), "the stuck client's reads paused at its bound");
+
+        Assert.That(await stuck.ReceiveAsync(), Is.EqualTo("waited:4000"));
+        for (int m = 0; m < 40; m++)
+        {
+            Assert.That(await stuck.ReceiveAsync(), Is.EqualTo($"echo:{m}"), "the stuck client loses nothing once its handler goes on");
+        }
+    }
 }

@@ -24,6 +24,12 @@ internal struct ClientRoute
     /// <summary>Events sent to <see cref="Worker"/> and not acknowledged yet (interlocked).</summary>
     public int InFlight;
 
+    /// <summary>
+    /// Completed when this client's paused read may go on (interlocked; set by the client's read loop when it has
+    /// MaxUnackedEventsPerClient events in flight, taken by whoever lowers <see cref="InFlight"/> enough).
+    /// </summary>
+    public TaskCompletionSource? Room;
+
     /// <summary>Events waiting for a worker, oldest first (under the router's lock).</summary>
     public Queue<HeldEvent>? Held;
 
@@ -36,4 +42,7 @@ internal struct ClientRoute
 
     /// <summary>Listed among the clients that wait for any worker to connect (under the router's lock).</summary>
     public bool WaitingForWorker;
+
+    /// <summary>Lets the client's paused read go on (its events were acknowledged, or taken back from a closed link).</summary>
+    public void WakeReader() => Interlocked.Exchange(ref Room, null)?.TrySetResult();
 }

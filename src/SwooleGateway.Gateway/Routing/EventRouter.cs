@@ -83,11 +83,19 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
     }
 
     /// <summary>
-    /// Backpressure: when the window of unacknowledged events of this client's worker is full, a task that completes when
-    /// it has room again; the client's read loop waits for it before it reads more (the client's own TCP window then fills).
+    /// Backpressure: when this client has MaxUnackedEventsPerClient events its worker has not finished, or the window of
+    /// unacknowledged events of its worker is full, a task that completes when there is room again; the client's read
+    /// loop waits for it before it reads more (the client's own TCP window then fills). The first bound pauses only the
+    /// client that sends faster than its handler finishes, before it can fill the second, which pauses all of them.
     /// </summary>
     public Task? WaitForRoom(ClientConnection client)
     {
+        int perClient = options.MaxUnackedEventsPerClient;
+        if (perClient > 0 && Volatile.Read(ref client.Route.InFlight) >= perClient && PauseClient(client, perClient) is { } own)
+        {
+            return own;
+        }
+
         if (Volatile.Read(ref client.Route.Worker) is not { IsFull: true } worker)
         {
             return _paused?.Task;
@@ -106,6 +114,24 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
         }
 
         return room;
+    }
+
+    /// <summary>The client has <paramref name="max"/> events in flight: its read waits until its worker has finished a quarter of them.</summary>
+    private Task? PauseClient(ClientConnection client, int max)
+    {
+        var room = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Interlocked.Exchange(ref client.Route.Room, room); // a full fence: an acknowledgement after the look below sees it
+        int inFlight = Volatile.Read(ref client.Route.InFlight);
+        if (inFlight <= max * 3 / 4)
+        {
+            client.Route.WakeReader(); // acknowledged meanwhile (before the room was there to complete)
+            return null;
+        }
+
+        metrics.ClientWindowsFull.Add(1);
+        metrics.ReadsPaused.Add(1);
+        Log.ClientWindowFull(logger, client.ClientId, inFlight, Volatile.Read(ref client.Route.Worker)?.Connection.PeerId ?? "(none)", max);
+        return room.Task;
     }
 
     private static EventHeader Header(ClientConnection client, EventFlags flags) => new(0, client.Id, flags);
@@ -222,6 +248,7 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
             {
                 List<HeldEvent> events = byClient[client];
                 Interlocked.Add(ref client.Route.InFlight, -events.Count);
+                client.Route.WakeReader(); // they are held or go to another worker now: its next read looks again
                 if (client.Route.Held is { } earlier)
                 {
                     events.AddRange(earlier); // held while these were out: they come after them
@@ -675,6 +702,9 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
 
         [LoggerMessage(3025, LogLevel.Information, "Worker {NodeId} joined: {Moving} of {Clients} clients move to the workers the router places them on now, each after its current worker has finished its events", EventName = "Rebalancing")]
         public static partial void Rebalancing(ILogger logger, string nodeId, int moving, int clients);
+
+        [LoggerMessage(3033, LogLevel.Information, "Client {ClientId} has {InFlight} events its worker {NodeId} has not finished (MaxUnackedEventsPerClient {Max}): its reads pause until the worker has done a quarter of them; other clients go on", EventName = "ClientWindowFull")]
+        public static partial void ClientWindowFull(ILogger logger, string clientId, int inFlight, string nodeId, int max);
 
         [LoggerMessage(3020, LogLevel.Warning, "Worker {NodeId} has {Unacknowledged} unacknowledged events (MaxUnackedEventsPerWorker {MaxEvents}, MaxUnackedBytesPerWorker {MaxBytes}): its clients' reads pause until it catches up", EventName = "WorkerWindowFull")]
         public static partial void WindowFull(ILogger logger, string nodeId, int unacknowledged, int maxEvents, long maxBytes);

@@ -15,13 +15,15 @@ internal sealed partial class WorkerLink
     private readonly UnackedEvents _unacked = new(); // under _gate (its counts are read without)
     private readonly int _maxEvents;
     private readonly long _maxBytes;
+    private readonly int _clientResumeMark; // a client's paused read goes on when its events in flight fall to this
     private ulong _lastSequence; // under _gate
     private bool _accepting = true; // under _gate
     private volatile bool _draining;
     private TaskCompletionSource? _room; // under _gate: completed when the window has room again
 
-    public WorkerLink(InternalConnection connection, bool receivesEvents, int maxUnackedEvents, long maxUnackedBytes)
+    public WorkerLink(InternalConnection connection, bool receivesEvents, int maxUnackedEvents, long maxUnackedBytes, int maxUnackedPerClient = 0)
     {
+        _clientResumeMark = maxUnackedPerClient * 3 / 4;
         Connection = connection;
         ReceivesEvents = receivesEvents;
         _maxEvents = Math.Max(1, maxUnackedEvents);
@@ -98,7 +100,7 @@ internal sealed partial class WorkerLink
     {
         lock (_gate)
         {
-            var state = new AckState(finished, !_accepting);
+            var state = new AckState(finished, !_accepting, _clientResumeMark);
             ULongList.Enumerator pairs = ranges.GetEnumerator();
             while (pairs.MoveNext())
             {
@@ -106,9 +108,15 @@ internal sealed partial class WorkerLink
                 pairs.MoveNext();
                 _unacked.RemoveRange(first, pairs.Current, ref state, static (ClientConnection client, ref AckState s) =>
                 {
-                    if (Interlocked.Decrement(ref client.Route.InFlight) == 0 && (s.Draining || Volatile.Read(ref client.Route.Moving)))
+                    int left = Interlocked.Decrement(ref client.Route.InFlight);
+                    if (left == 0 && (s.Draining || Volatile.Read(ref client.Route.Moving)))
                     {
                         s.Finished.Add(client);
+                    }
+
+                    if (left <= s.ResumeMark && Volatile.Read(ref client.Route.Room) is not null)
+                    {
+                        client.Route.WakeReader();
                     }
                 });
             }
@@ -121,7 +129,7 @@ internal sealed partial class WorkerLink
         }
     }
 
-    private readonly record struct AckState(List<ClientConnection> Finished, bool Draining);
+    private readonly record struct AckState(List<ClientConnection> Finished, bool Draining, int ResumeMark);
 
     /// <summary>
     /// The worker asked for no new events: answers <see cref="DrainAckFrame"/>, which follows every event already sent to
