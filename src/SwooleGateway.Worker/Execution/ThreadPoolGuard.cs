@@ -10,11 +10,12 @@ namespace SwooleGateway.Worker.Execution;
 /// not returned for 10 ms is blocking its thread, so the clients after it in its batch move to work items of their own
 /// and the answers the batch has so far are flushed, and the pool's minimum is raised by one per blocked handler (below
 /// its minimum the pool creates a thread at once when work waits), kept for a second after the most seen at once; while
-/// work waits in the pool as well, it adds as many again per tick (many clients each blocking a few milliseconds); when
-/// a probe work item sits unserved for 100 ms (blocking it cannot see, such as a handler blocking after an await) it
-/// raises it further. It lowers the minimum again once the blocking stops (the extra halves every healthy second), never
-/// below what it found. One per process, shared by every worker in it. It also runs the slow-handler warnings, which
-/// must not depend on the pool either.
+/// work waits in the pool as well, it adds as many again per tick (many clients each blocking a few milliseconds). Blocking
+/// it cannot see (a handler that blocks after an await) shows as a pool that does not drain its queue while the process
+/// idles: it adds a thread per waiting item; and when a probe work item sits unserved for 100 ms it doubles the extra.
+/// It lowers the minimum again once the blocking stops (the extra halves every healthy second), never below what it
+/// found. One per process, shared by every worker in it. It also runs the slow-handler warnings, which must not depend
+/// on the pool either.
 /// </summary>
 internal static partial class ThreadPoolGuard
 {
@@ -35,6 +36,10 @@ internal static partial class ThreadPoolGuard
     private static long s_healthySince;
     private static int s_held; // the most handlers seen blocking at once in the last HoldMs
     private static long s_heldSince;
+    private static long s_pendingBefore; // work items waiting in the pool at the last tick
+    private static long s_completedBefore; // work items the pool had completed then
+    private static TimeSpan s_cpuBefore; // the process's CPU time then
+    private static long s_cpuAt;
 
     /// <summary>The pool's minimum worker threads as the guard set it last (for tests and diagnostics).</summary>
     public static int CurrentMinimum => Volatile.Read(ref s_current);
@@ -136,17 +141,45 @@ internal static partial class ThreadPoolGuard
                     HandlerThreads.Prune();
                 }
 
-                Adjust(blocked, s_probe.Starved(now), blocked > 0 && ThreadPool.PendingWorkItemCount > 0, slots, now);
+                long pending = ThreadPool.PendingWorkItemCount;
+                int stuck = NotDraining(pending, now) ? (int)Math.Min(pending, slots) : 0;
+                Adjust(blocked, s_probe.Starved(now), stuck, blocked > 0 && pending > 0, slots, now);
             }
         }
     }
 
-    private static void Adjust(int blocked, bool starved, bool backlog, int slots, long now)
+    /// <summary>
+    /// The pool is not draining: work waited at the last tick, still waits, and the pool has not even completed that many
+    /// items since, while the process used less than half of its cores: its threads are blocked, not busy (handlers that
+    /// block after an await, which the handler records cannot show). Seen a tick after it starts, where the probe needs
+    /// 100 ms. A busy pool completes thousands of items per tick, and a pool busy computing uses its cores: both are
+    /// left alone.
+    /// </summary>
+    private static bool NotDraining(long pending, long now)
     {
-        // Starved: blocking the count cannot see. Backlog: work waits while handlers block, so the threads that pick it up
-        // will likely block too (many clients, each a few milliseconds of synchronous calls): add as many again, which
-        // grows the pool geometrically, tick by tick, while that lasts.
-        int add = (starved ? Environment.ProcessorCount : 0) + (backlog ? blocked : 0);
+        TimeSpan cpu = Environment.CpuUsage.TotalTime;
+        long completed = ThreadPool.CompletedWorkItemCount;
+        bool result = NotDraining(s_pendingBefore, pending, completed - s_completedBefore, (cpu - s_cpuBefore).TotalMilliseconds, now - s_cpuAt,
+            Environment.ProcessorCount);
+        s_pendingBefore = pending;
+        s_completedBefore = completed;
+        s_cpuBefore = cpu;
+        s_cpuAt = now;
+        return result;
+    }
+
+    /// <summary>The rule of <see cref="NotDraining(long, long)"/> on its inputs (for tests).</summary>
+    internal static bool NotDraining(long pendingBefore, long pending, long completedSince, double cpuMs, long elapsedMs, int cores) =>
+        pending > 0 && pendingBefore > 0 && completedSince < pendingBefore && elapsedMs > 0 && cpuMs < elapsedMs * cores / 2.0;
+
+    private static void Adjust(int blocked, bool starved, int stuck, bool backlog, int slots, long now)
+    {
+        // Starved or stuck: blocking the count cannot see (handlers that block after an await). Stuck (the pool did not
+        // drain what waited): a thread for each item waiting; starved (the probe waited 100 ms): double the extra threads,
+        // at least the core count more. Backlog: work waits while handlers block, so the threads that pick it up will
+        // likely block too (many clients, each a few milliseconds of synchronous calls): add as many again. Each tick it
+        // lasts, so the pool grows geometrically while that lasts.
+        int add = Math.Max(starved ? Math.Max(Environment.ProcessorCount, s_boost) : 0, stuck) + (backlog ? blocked : 0);
         if (add > 0)
         {
             s_boost = Math.Min(s_boost + add, slots);
@@ -208,7 +241,7 @@ internal static partial class ThreadPoolGuard
 
     private static partial class Log
     {
-        [LoggerMessage(4104, LogLevel.Information, "{Blocked} handlers are blocking threads: the thread pool's minimum is raised to {Threads} so that links, replies and other clients keep running (slow handlers are logged with their client id after HandlerWarningThreshold)", EventName = "ThreadPoolRaised")]
+        [LoggerMessage(4104, LogLevel.Information, "{Blocked} handlers are blocking threads (in one call for 10 ms or more; on a saturated machine a handler that waits for a core looks the same), or work waits in the thread pool while it does not drain: the thread pool's minimum is raised to {Threads} so that links, replies and other clients keep running (slow handlers are logged with their client id after HandlerWarningThreshold)", EventName = "ThreadPoolRaised")]
         public static partial void Raised(ILogger logger, int blocked, int threads);
 
         [LoggerMessage(4105, LogLevel.Information, "Handlers no longer block threads: the thread pool's minimum is back to {Threads}", EventName = "ThreadPoolRestored")]

@@ -6,9 +6,9 @@ namespace SwooleGateway.Tests.Infrastructure;
 
 /// <summary>
 /// A handler whose commands exercise the execution model: <c>sleep:ms</c> blocks its thread (Thread.Sleep, as a
-/// synchronous database call would), <c>wait:ms</c> awaits, <c>delay:ms:text</c> awaits then answers text,
-/// <c>throw</c> throws, <c>count</c> awaits a cluster query, <c>echo:...</c> answers at once. It records what it saw in
-/// static tables that tests read (reset them per test).
+/// synchronous database call would), <c>awaitsleep:ms</c> awaits then blocks, <c>wait:ms</c> awaits,
+/// <c>delay:ms:text</c> awaits then answers text, <c>throw</c> throws, <c>count</c> awaits a cluster query,
+/// <c>echo:...</c> answers at once. It records what it saw in static tables that tests read (reset them per test).
 /// </summary>
 public sealed class ProbeHandler : GatewayEventHandler
 {
@@ -70,6 +70,13 @@ public sealed class ProbeHandler : GatewayEventHandler
                 Interlocked.Increment(ref Sleeping);
                 Thread.Sleep(int.Parse(text[6..], System.Globalization.CultureInfo.InvariantCulture));
                 await Gateway.SendToClient(clientId, "slept:" + text[6..]);
+            }
+            else if (text.StartsWith("awaitsleep:", StringComparison.Ordinal))
+            {
+                await Task.Delay(1); // the rest runs on whatever thread completed the delay, outside the worker's turn
+                Interlocked.Increment(ref Sleeping);
+                Thread.Sleep(int.Parse(text[11..], System.Globalization.CultureInfo.InvariantCulture));
+                await Gateway.SendToClient(clientId, "slept:" + text[11..]);
             }
             else if (text.StartsWith("wait:", StringComparison.Ordinal))
             {
