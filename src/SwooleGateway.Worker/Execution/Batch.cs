@@ -13,12 +13,15 @@ namespace SwooleGateway.Worker.Execution;
 internal sealed class Batch(HandlerScheduler scheduler) : IThreadPoolWorkItem
 {
     /// <summary>
-    /// How long a batch runs its clients one after another (the coarse clock's milliseconds; its tick is 1–4 ms) before
-    /// the clients left go to work items of their own. Handlers that complete at once take microseconds each, so a
-    /// batch of them never reaches it; handlers that each block a few milliseconds would otherwise queue behind one
-    /// another in the batch, too short each for the guard to see.
+    /// How long a batch runs its clients one after another before the clients left go to work items of their own.
+    /// Handlers that complete at once take microseconds each, so a batch of them never reaches it; handlers that each
+    /// block a few milliseconds would otherwise queue behind one another in the batch, too short each for the guard to
+    /// see. Looked at after each client's turn on the coarse clock (a few nanoseconds), which moves in steps of 1–4 ms
+    /// and so says "2 ms" early for a batch that happens to straddle a step: the precise clock confirms.
     /// </summary>
     public const long SliceMs = 2;
+
+    private static readonly long s_sliceTicks = System.Diagnostics.Stopwatch.Frequency * SliceMs / 1000;
 
     private ClientState[] _clients = new ClientState[16];
     private int _count; // written by the read loop before the batch is queued
@@ -60,12 +63,13 @@ internal sealed class Batch(HandlerScheduler scheduler) : IThreadPoolWorkItem
         record.Batch = this;
         record.Scope.Enter();
         long started = Environment.TickCount64;
+        long startedPrecisely = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             while (TryTake(out ClientState? client))
             {
                 client.RunTurn(record);
-                if (Environment.TickCount64 - started >= SliceMs)
+                if (Environment.TickCount64 - started >= SliceMs && System.Diagnostics.Stopwatch.GetTimestamp() - startedPrecisely >= s_sliceTicks)
                 {
                     // Its handlers are slow (a synchronous call each): the clients left run side by side on the pool
                     // rather than one after another here.
