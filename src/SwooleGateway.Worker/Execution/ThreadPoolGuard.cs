@@ -59,6 +59,10 @@ internal static partial class ThreadPoolGuard
             s_current = s_baseMin;
             s_boost = 0;
             s_held = 0;
+            s_pendingBefore = 0; // the first look only records what the pool has done so far
+            s_completedBefore = ThreadPool.CompletedWorkItemCount;
+            s_cpuBefore = Environment.CpuUsage.TotalTime;
+            s_cpuAt = Environment.TickCount64;
             var stop = new ManualResetEventSlim(false, spinCount: 0); // it waits a tick at a time: spinning first would only burn CPU
             s_stop = stop;
             new Thread(() => Run(stop)) { IsBackground = true, Name = "SwooleGateway thread-pool guard" }.Start();
