@@ -73,10 +73,12 @@ public sealed class GatewayOptions
     public long MaxUnackedBytesPerWorker { get; set; } = 64L * 1024 * 1024;
 
     /// <summary>
-    /// Events of one client sent to its worker and not yet acknowledged. When a client has this many (its handler is
-    /// stuck or slower than the client sends), that client's reads pause (its own TCP window fills) until its worker has
-    /// finished a quarter of them, so one client cannot fill its worker's window (<see cref="MaxUnackedEventsPerWorker"/>)
-    /// and stall every other client of that worker. Nothing is dropped. Default 1,024; 0 turns the bound off.
+    /// Events of one client that no handler has finished: sent to its worker and not yet acknowledged, or held while it
+    /// has none. When a client has this many (its handler is stuck or slower than the client sends, or it floods while no
+    /// worker is connected), that client's reads pause (its own TCP window fills) until a quarter of them are done, so one
+    /// client cannot fill its worker's window (<see cref="MaxUnackedEventsPerWorker"/>) and stall every other client of
+    /// that worker, nor fill the hold (<see cref="HoldEventsWithoutWorker"/>) so that other clients' events are dropped.
+    /// Nothing is dropped. Default 1,024; 0 turns the bound off.
     /// </summary>
     public int MaxUnackedEventsPerClient { get; set; } = 1024;
 

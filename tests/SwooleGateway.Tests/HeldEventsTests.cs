@@ -1,3 +1,4 @@
+using EchoSample;
 using SwooleGateway.Tests.Infrastructure;
 
 namespace SwooleGateway.Tests;
@@ -46,5 +47,51 @@ public sealed class HeldEventsTests
         await TimeoutExtensions.WaitUntil(() => cluster.Gateway.HeldEvents == 6, "the connect event and five messages to be held");
         await TimeoutExtensions.WaitUntil(() => cluster.Gateway.HeldEvents == 0, "the held events to expire with no worker connected");
         await cluster.Logs.WaitFor("waited for a worker longer than HoldEventsFor");
+    }
+
+    [Test]
+    public async Task A_client_that_floods_while_no_worker_is_connected_pauses_and_does_not_crowd_out_the_others()
+    {
+        // Room for 20 held events in all; 5 per client. Without the bound per client, the flooder's events would fill the
+        // hold and the other client's would be dropped.
+        await using TestCluster cluster = await TestCluster.StartAsync(workers: 0, gatewaySettings: new()
+        {
+            ["SwooleGateway:Gateway:HoldEventsWithoutWorker"] = "20",
+            ["SwooleGateway:Gateway:MaxUnackedEventsPerClient"] = "5",
+            ["SwooleGateway:Gateway:HoldEventsFor"] = "00:01:00",
+        });
+        using TcpTestClient flooder = await TcpTestClient.ConnectAsync(cluster.TcpEndPoint);
+        await TimeoutExtensions.WaitUntil(() => cluster.Gateway.HeldEvents == 1, "its connect event held");
+        for (int m = 0; m < 4; m++)
+        {
+            await flooder.SendAsync($"echo:{m}");
+            int expected = m + 2;
+            await TimeoutExtensions.WaitUntil(() => cluster.Gateway.HeldEvents == expected, $"{expected} events of the flooder held");
+        }
+
+        for (int m = 4; m < 40; m++)
+        {
+            await flooder.SendAsync($"echo:{m}"); // read no more: they stay in its socket
+        }
+
+        await cluster.Logs.WaitFor("has 5 events no handler has finished");
+        using TcpTestClient other = await TcpTestClient.ConnectAsync(cluster.TcpEndPoint);
+        for (int m = 0; m < 3; m++)
+        {
+            await other.SendAsync($"echo:other{m}");
+        }
+
+        await TimeoutExtensions.WaitUntil(() => cluster.Gateway.HeldEvents == 9, "the other client's connect and three messages held beside the flooder's five");
+
+        await cluster.StartWorkerAsync<EchoHandler>();
+        for (int m = 0; m < 3; m++)
+        {
+            Assert.That(await other.ReceiveAsync(), Is.EqualTo($"echo:other{m}"), "the other client's events were held, not dropped");
+        }
+
+        for (int m = 0; m < 40; m++)
+        {
+            Assert.That(await flooder.ReceiveAsync(), Is.EqualTo($"echo:{m}"), "the flooder loses nothing: its reads went on once a worker took its events");
+        }
     }
 }

@@ -216,7 +216,7 @@ public sealed class RedeliveryTests
             await stuck.SendAsync($"echo:{m}"); // read no more: they stay in its socket
         }
 
-        await _cluster.Logs.WaitFor($"Client {stuckId} has 8 events its worker");
+        await _cluster.Logs.WaitFor($"Client {stuckId} has 8 events no handler has finished");
         var clock = System.Diagnostics.Stopwatch.StartNew();
         for (int i = 0; i < 3; i++) // a full worker window would let the first through, then pause this client's reads
         {

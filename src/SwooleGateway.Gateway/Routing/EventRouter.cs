@@ -91,7 +91,7 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
     public Task? WaitForRoom(ClientConnection client)
     {
         int perClient = options.MaxUnackedEventsPerClient;
-        if (perClient > 0 && Volatile.Read(ref client.Route.InFlight) >= perClient && PauseClient(client, perClient) is { } own)
+        if (perClient > 0 && Unfinished(client) >= perClient && PauseClient(client, perClient) is { } own)
         {
             return own;
         }
@@ -116,12 +116,20 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
         return room;
     }
 
-    /// <summary>The client has <paramref name="max"/> events in flight: its read waits until its worker has finished a quarter of them.</summary>
+    /// <summary>
+    /// The client's events that no handler has finished: sent to its worker and not acknowledged, or held for one (no
+    /// worker, or it is moving). The held count is read without the router's lock: a moment's staleness only moves the
+    /// pause by one read.
+    /// </summary>
+    private static int Unfinished(ClientConnection client) =>
+        Volatile.Read(ref client.Route.InFlight) + (Volatile.Read(ref client.Route.Held)?.Count ?? 0);
+
+    /// <summary>The client has <paramref name="max"/> unfinished events: its read waits until a quarter of them are done (or dropped).</summary>
     private Task? PauseClient(ClientConnection client, int max)
     {
         var room = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Interlocked.Exchange(ref client.Route.Room, room); // a full fence: an acknowledgement after the look below sees it
-        int inFlight = Volatile.Read(ref client.Route.InFlight);
+        int inFlight = Unfinished(client);
         if (inFlight <= max * 3 / 4)
         {
             client.Route.WakeReader(); // acknowledged meanwhile (before the room was there to complete)
@@ -589,6 +597,11 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
             MovedTo(client, target!);
         }
 
+        if (sent + expired > 0)
+        {
+            client.Route.WakeReader(); // a read paused on its held events looks again (sent ones now count in flight)
+        }
+
         if (held.Count == 0)
         {
             client.Route.Held = null;
@@ -636,11 +649,17 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
             foreach (ClientConnection client in _waitingForWorker)
             {
                 Queue<HeldEvent>? held = client.Route.Held;
+                int before = expired;
                 while (held is not null && held.TryPeek(out HeldEvent e) && !e.Redelivered && e.Since < expiredBefore)
                 {
                     held.Dequeue();
                     Forget(e);
                     expired++;
+                }
+
+                if (expired > before)
+                {
+                    client.Route.WakeReader(); // fewer of its events wait now
                 }
             }
         }
@@ -703,7 +722,7 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
         [LoggerMessage(3025, LogLevel.Information, "Worker {NodeId} joined: {Moving} of {Clients} clients move to the workers the router places them on now, each after its current worker has finished its events", EventName = "Rebalancing")]
         public static partial void Rebalancing(ILogger logger, string nodeId, int moving, int clients);
 
-        [LoggerMessage(3033, LogLevel.Information, "Client {ClientId} has {InFlight} events its worker {NodeId} has not finished (MaxUnackedEventsPerClient {Max}): its reads pause until the worker has done a quarter of them; other clients go on", EventName = "ClientWindowFull")]
+        [LoggerMessage(3033, LogLevel.Information, "Client {ClientId} has {InFlight} events no handler has finished (sent to worker {NodeId}, or held while it has none; MaxUnackedEventsPerClient {Max}): its reads pause until a quarter of them are done; other clients go on", EventName = "ClientWindowFull")]
         public static partial void ClientWindowFull(ILogger logger, string clientId, int inFlight, string nodeId, int max);
 
         [LoggerMessage(3020, LogLevel.Warning, "Worker {NodeId} has {Unacknowledged} unacknowledged events (MaxUnackedEventsPerWorker {MaxEvents}, MaxUnackedBytesPerWorker {MaxBytes}): its clients' reads pause until it catches up", EventName = "WorkerWindowFull")]
