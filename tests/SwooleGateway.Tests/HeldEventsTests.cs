@@ -62,17 +62,7 @@ public sealed class HeldEventsTests
         });
         using TcpTestClient flooder = await TcpTestClient.ConnectAsync(cluster.TcpEndPoint);
         await TimeoutExtensions.WaitUntil(() => cluster.Gateway.HeldEvents == 1, "its connect event held");
-        for (int m = 0; m < 4; m++)
-        {
-            await flooder.SendAsync($"echo:{m}");
-            int expected = m + 2;
-            await TimeoutExtensions.WaitUntil(() => cluster.Gateway.HeldEvents == expected, $"{expected} events of the flooder held");
-        }
-
-        for (int m = 4; m < 40; m++)
-        {
-            await flooder.SendAsync($"echo:{m}"); // read no more: they stay in its socket
-        }
+        await PacedSends.SendEchoes(flooder.SendAsync, total: 40, paced: 4, () => cluster.Gateway.HeldEvents, from: 1, "events of the flooder held");
 
         await cluster.Logs.WaitFor("has 5 events no handler has finished");
         using TcpTestClient other = await TcpTestClient.ConnectAsync(cluster.TcpEndPoint);

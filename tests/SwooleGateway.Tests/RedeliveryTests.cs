@@ -204,17 +204,7 @@ public sealed class RedeliveryTests
         (WsTestClient other, _) = await Connect();
 
         await stuck.SendAsync("wait:4000"); // its handler awaits 4 s; its next events queue behind it, unacknowledged
-        for (int m = 0; m < 7; m++)
-        {
-            await stuck.SendAsync($"echo:{m}");
-            int expected = m + 2;
-            await TimeoutExtensions.WaitUntil(() => _cluster.Gateway.Unacknowledged == expected, $"{expected} events of the stuck client in flight");
-        }
-
-        for (int m = 7; m < 40; m++)
-        {
-            await stuck.SendAsync($"echo:{m}"); // read no more: they stay in its socket
-        }
+        await PacedSends.SendEchoes(stuck.SendAsync, total: 40, paced: 7, () => _cluster.Gateway.Unacknowledged, from: 1, "events of the stuck client in flight");
 
         await _cluster.Logs.WaitFor($"Client {stuckId} has 8 events no handler has finished");
         var clock = System.Diagnostics.Stopwatch.StartNew();

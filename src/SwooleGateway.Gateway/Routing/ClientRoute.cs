@@ -26,7 +26,8 @@ internal struct ClientRoute
 
     /// <summary>
     /// Completed when this client's paused read may go on (interlocked; set by the client's read loop when it has
-    /// MaxUnackedEventsPerClient events in flight, taken by whoever lowers <see cref="InFlight"/> enough).
+    /// MaxUnackedEventsPerClient events in flight or held, taken by whoever lowers <see cref="InFlight"/> enough or
+    /// takes events out of <see cref="Held"/>).
     /// </summary>
     public TaskCompletionSource? Room;
 
@@ -42,6 +43,9 @@ internal struct ClientRoute
 
     /// <summary>Listed among the clients that wait for any worker to connect (under the router's lock).</summary>
     public bool WaitingForWorker;
+
+    /// <summary>A client paused at <c>MaxUnackedEventsPerClient</c> = <paramref name="max"/> reads again at this many unfinished events.</summary>
+    public static int ResumeMark(int max) => max * 3 / 4;
 
     /// <summary>Lets the client's paused read go on (its events were acknowledged, or taken back from a closed link).</summary>
     public void WakeReader() => Interlocked.Exchange(ref Room, null)?.TrySetResult();

@@ -129,8 +129,8 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
     {
         var room = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Interlocked.Exchange(ref client.Route.Room, room); // a full fence: an acknowledgement after the look below sees it
-        int inFlight = Unfinished(client);
-        if (inFlight <= max * 3 / 4)
+        int unfinished = Unfinished(client);
+        if (unfinished <= ClientRoute.ResumeMark(max))
         {
             client.Route.WakeReader(); // acknowledged meanwhile (before the room was there to complete)
             return null;
@@ -138,7 +138,7 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
 
         metrics.ClientWindowsFull.Add(1);
         metrics.ReadsPaused.Add(1);
-        Log.ClientWindowFull(logger, client.ClientId, inFlight, Volatile.Read(ref client.Route.Worker)?.Connection.PeerId ?? "(none)", max);
+        Log.ClientWindowFull(logger, client.ClientId, unfinished, Volatile.Read(ref client.Route.Worker)?.Connection.PeerId ?? "(none)", max);
         return room.Task;
     }
 

@@ -23,7 +23,7 @@ internal sealed partial class WorkerLink
 
     public WorkerLink(InternalConnection connection, bool receivesEvents, int maxUnackedEvents, long maxUnackedBytes, int maxUnackedPerClient = 0)
     {
-        _clientResumeMark = maxUnackedPerClient * 3 / 4;
+        _clientResumeMark = ClientRoute.ResumeMark(maxUnackedPerClient);
         Connection = connection;
         ReceivesEvents = receivesEvents;
         _maxEvents = Math.Max(1, maxUnackedEvents);

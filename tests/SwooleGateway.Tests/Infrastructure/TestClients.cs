@@ -158,3 +158,27 @@ public sealed class TcpTestClient : IDisposable
 
     public void Dispose() => _client.Dispose();
 }
+
+/// <summary>Sends that make the gateway read one message per read, so that a check it runs after each read runs after each message.</summary>
+public static class PacedSends
+{
+    /// <summary>
+    /// Sends <c>echo:0</c> … <c>echo:{total - 1}</c> with <paramref name="send"/>: the first <paramref name="paced"/> one at a
+    /// time, each waiting until <paramref name="count"/> (the client's events the gateway holds or has in flight) has gone
+    /// from <paramref name="from"/> up by one more; the rest at once (a client whose reads paused leaves them in its socket).
+    /// </summary>
+    public static async Task SendEchoes(Func<string, Task> send, int total, int paced, Func<int> count, int from, string what)
+    {
+        for (int m = 0; m < paced; m++)
+        {
+            await send($"echo:{m}");
+            int expected = from + m + 1;
+            await TimeoutExtensions.WaitUntil(() => count() == expected, $"{expected} {what}");
+        }
+
+        for (int m = paced; m < total; m++)
+        {
+            await send($"echo:{m}");
+        }
+    }
+}
