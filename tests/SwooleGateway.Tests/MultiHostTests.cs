@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.RegularExpressions;
 using SwooleGateway.Tests.Infrastructure;
 
 namespace SwooleGateway.Tests;
@@ -129,6 +130,47 @@ public sealed class MultiHostTests
             TimeSpan.FromSeconds(60));
         await alice.SendAsync("touid:bob:welcome back");
         Assert.That(await bob.ReceiveAsync(TimeSpan.FromSeconds(20)), Is.EqualTo("welcome back"));
+        Assert.That(cluster.Gateways.Any(g => g.HasExited) || cluster.Workers.Any(w => w.HasExited), Is.False);
+    }
+
+    /// <summary>
+    /// Issue 9 on simulated machines: a worker's machine drops off the network under load. No connection is reset, so
+    /// nothing tells the gateway the worker is gone but the heartbeat timeout; the events it held and those routed to it
+    /// meanwhile must reach the other worker, and once healed the cut-off worker must serve again.
+    /// </summary>
+    [Test]
+    public async Task A_worker_host_cut_off_under_load_loses_no_request_and_serves_again_after_healing()
+    {
+        await using Cluster cluster = await Cluster.StartAsync();
+        RoleProcess gateway = cluster.Gateways[0];
+        var endpoint = new IPEndPoint(cluster.Network.AddressOf("gateway1"), 7273);
+        await using PipelinedEchoLoad load = await PipelinedEchoLoad.StartAsync(endpoint, clients: 50, window: 8, prefix: "delay:2:");
+        await TimeoutExtensions.WaitUntil(() => load.Answered > 5_000, "the load to run", TimeSpan.FromSeconds(30));
+
+        await cluster.Network.PartitionAsync("worker1");
+        string worker1 = cluster.Network.AddressOf("worker1").ToString();
+        await TimeoutExtensions.WaitUntil(() => Regex.IsMatch(gateway.Output, @"left without acknowledging \d+ events"),
+            "the gateway to give up on the cut-off worker and redeliver its events", TimeSpan.FromSeconds(30));
+        long atCut = load.Answered;
+        await TimeoutExtensions.WaitUntil(() => load.Answered > atCut + 5_000, "the load to go on with one worker", TimeSpan.FromSeconds(30));
+
+        // Healed: the cut-off worker's own heartbeat timeout has dropped its links; it reconnects and takes clients again.
+        await cluster.Network.HealAsync("worker1");
+        await TimeoutExtensions.WaitUntil(() => Regex.Matches(gateway.Output, $@"connected from {Regex.Escape(worker1)}:").Count >= 2,
+            "the healed worker to connect to the gateway again", TimeSpan.FromSeconds(60));
+        long atHeal = load.Answered;
+        await TimeoutExtensions.WaitUntil(() => load.Answered > atHeal + 5_000, "the load to go on with both workers", TimeSpan.FromSeconds(30));
+        load.StopSending();
+        await load.WaitForAnswersAsync(TimeSpan.FromSeconds(30));
+
+        long redelivered = Regex.Matches(gateway.Output, @"left without acknowledging (\d+) events")
+            .Sum(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+        TestContext.Out.WriteLine($"worker host cut off under load: sent {load.Sent}, answered {load.Answered}, answered twice {load.Repeated}, " +
+            $"redelivered by the gateway {redelivered}, clients disconnected {load.Disconnected}");
+        Assert.That(load.Disconnected, Is.Zero, "no client disconnected");
+        Assert.That(load.Answered, Is.EqualTo(load.Sent), "every request answered");
+        Assert.That(redelivered, Is.GreaterThan(0), "the cut-off worker held unacknowledged events");
+        Assert.That(load.Repeated, Is.LessThanOrEqualTo(redelivered), "a request answered twice only because it was redelivered");
         Assert.That(cluster.Gateways.Any(g => g.HasExited) || cluster.Workers.Any(w => w.HasExited), Is.False);
     }
 
