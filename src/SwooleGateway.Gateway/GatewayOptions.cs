@@ -248,6 +248,15 @@ public sealed class RoutingOptions
     /// while none is connected their events are held. Listeners not named here use every worker.
     /// </summary>
     public Dictionary<string, string> ListenerTags { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// For <see cref="RoutingStrategy.RoundRobin"/>: when a worker joins (a new one, or one restarted after a crash), a
+    /// fair share of the clients already connected moves to it from the busiest workers, each after its current worker
+    /// has finished its events (in order; nothing runs twice). Default true. False: clients stay where they are and only
+    /// new clients reach the worker that joined, so a worker restarted under long-lived connections stays idle while the
+    /// others carry its share until clients reconnect.
+    /// </summary>
+    public bool RebalanceOnJoin { get; set; } = true;
 }
 
 public enum RoutingStrategy

@@ -84,6 +84,7 @@ internal sealed partial class GatewayServer : BackgroundService
         RoutingOptions after = current.Routing;
         bool sameTags = before.ListenerTags.Count == after.ListenerTags.Count
             && before.ListenerTags.All(t => after.ListenerTags.TryGetValue(t.Key, out string? v) && v == t.Value);
+        _router.RebalanceOnJoin = after.RebalanceOnJoin; // for workers that join from now on; moves nobody by itself
         if (before.Strategy == after.Strategy && string.Equals(before.Key, after.Key, StringComparison.Ordinal) && sameTags)
         {
             return;
@@ -134,6 +135,9 @@ internal sealed partial class GatewayServer : BackgroundService
     public int ClientCount => _store.Count;
 
     public int WorkerCount => _router.WorkerCount;
+
+    /// <summary>Routing:RebalanceOnJoin as it applies now.</summary>
+    internal bool RebalanceOnJoin => _router.RebalanceOnJoin;
 
     /// <summary>Client events held for a worker now (for tests and diagnostics).</summary>
     internal int HeldEvents => _router.Held;

@@ -192,6 +192,112 @@ public sealed class RoutingTests
         }
     }
 
+    /// <summary>
+    /// A worker restarted after a crash, or added, under long-lived connections: with round-robin it used to get only
+    /// new clients and sit idle. Now half of the 30 clients move to it while they are busy, each after its first worker
+    /// has finished its earlier events; with RebalanceOnJoin off, none does.
+    /// </summary>
+    [TestCase(true)]
+    [TestCase(false)]
+    public async Task A_worker_that_joins_takes_a_fair_share_of_the_connected_clients_and_their_events_keep_their_order(bool rebalance)
+    {
+        var settings = new Dictionary<string, string?> { ["SwooleGateway:Gateway:Routing:RebalanceOnJoin"] = rebalance ? "true" : "false" };
+        await using TestCluster cluster = await TestCluster.StartAsync<RoutedHandler>(gateways: 1, workers: 0, gatewaySettings: settings);
+        await StartWorker(cluster, "worker-a");
+        await cluster.WaitConnectedAsync();
+
+        const int Clients = 30;
+        var clients = new List<TcpTestClient>();
+        try
+        {
+            for (int c = 0; c < Clients; c++)
+            {
+                clients.Add(await TcpTestClient.ConnectAsync(cluster.TcpEndPoint));
+            }
+
+            foreach (TcpTestClient client in clients)
+            {
+                Assert.That(await Ask(client, "who"), Is.EqualTo("worker:worker-a"));
+            }
+
+            // Every client streams numbered messages (each awaits 5 ms) in rounds of five, each sent before the answers
+            // to the one before have come (5 to 10 in flight), from before the second worker joins until ten rounds after:
+            // the clients that move do so in the middle of their stream, with events still at their first worker.
+            int joined = 0;
+            Task streams = Task.WhenAll(clients.Select(async client =>
+            {
+                var replies = new List<string>();
+                int sent = 0;
+                for (int afterJoin = 0; afterJoin < 10 && sent < 10_000;)
+                {
+                    afterJoin += Volatile.Read(ref joined);
+                    int awaited = sent; // the round before this one: still in flight while this one is sent
+                    for (int k = 0; k < 5; k++)
+                    {
+                        sent++;
+                        await client.SendAsync("slow:" + sent);
+                    }
+
+                    if (awaited > 0)
+                    {
+                        replies.AddRange(await client.ReceiveUntilAsync("n:" + awaited));
+                        replies.Add("n:" + awaited);
+                    }
+                }
+
+                replies.AddRange(await client.ReceiveUntilAsync("n:" + sent));
+                replies.Add("n:" + sent);
+
+                Assert.That(replies, Is.EqualTo(Enumerable.Range(1, sent).Select(i => "n:" + i)), "answers in order");
+            }));
+            await StartWorker(cluster, "worker-b");
+            await cluster.WaitConnectedAsync();
+            Volatile.Write(ref joined, 1);
+            await streams.WaitAsync(TimeSpan.FromSeconds(30));
+
+            var now = new List<string?>();
+            foreach (TcpTestClient client in clients)
+            {
+                now.Add(await Ask(client, "who"));
+            }
+
+            int onB = now.Count(w => w == "worker:worker-b");
+            int midStream = RoutedHandler.Seen.GroupBy(s => s.Client).Count(c => c.Select(s => s.Worker).Distinct().Count() > 1);
+            TestContext.Out.WriteLine($"after worker-b joined: {onB} of {Clients} clients on it, {midStream} of them moved in the middle of their stream (RebalanceOnJoin {rebalance})");
+            Assert.That(onB, Is.EqualTo(rebalance ? Clients / 2 : 0));
+            Assert.That(midStream, Is.EqualTo(onB), "every client that moved had handled events on its first worker and handled the rest on the new one");
+            Assert.That(now.Count(w => w == "worker:worker-a"), Is.EqualTo(Clients - onB));
+            foreach (IGrouping<string, (string Client, string Worker, int Number)> client in RoutedHandler.Seen.GroupBy(s => s.Client))
+            {
+                Assert.That(client.Select(s => s.Number), Is.EqualTo(Enumerable.Range(1, client.Count())), $"client {client.Key}'s events in order, each once");
+                string last = client.Last().Worker;
+                Assert.That(client.SkipWhile(s => s.Worker != last).All(s => s.Worker == last), Is.True, "once moved, it stays");
+            }
+
+            if (!rebalance)
+            {
+                // The setting is live: switched on, the next worker that joins takes its third (switching it moves nobody).
+                TestCluster.Reconfigure(cluster.Gateways[0].Host, new() { ["SwooleGateway:Gateway:Routing:RebalanceOnJoin"] = "true" });
+                await TimeoutExtensions.WaitUntil(() => cluster.Gateways[0].Server.RebalanceOnJoin, "the setting to be applied");
+                Assert.That(await Ask(clients[0], "who"), Is.EqualTo("worker:worker-a"));
+                await StartWorker(cluster, "worker-c");
+                await cluster.WaitConnectedAsync();
+                var later = new List<string?>();
+                foreach (TcpTestClient client in clients)
+                {
+                    later.Add(await Ask(client, "who"));
+                }
+
+                Assert.That(later.Count(w => w == "worker:worker-c"), Is.EqualTo(Clients / 3));
+                Assert.That(later.Count(w => w == "worker:worker-b"), Is.Zero);
+            }
+        }
+        finally
+        {
+            clients.ForEach(c => c.Dispose());
+        }
+    }
+
     [Test]
     public async Task A_tagged_listener_sends_its_clients_only_to_workers_with_the_tag_and_holds_them_until_one_connects()
     {
@@ -307,6 +413,12 @@ public sealed class RoutingTests
         }
 
         return workers;
+    }
+
+    private static async Task<string?> Ask(TcpTestClient client, string request)
+    {
+        await client.SendAsync(request);
+        return await client.ReceiveAsync();
     }
 
     private static RoutingWorker[] Workers(params string[] names) => [.. names.Select(name => new RoutingWorker(name, []))];

@@ -39,6 +39,18 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
     private RoutingWorker[] _accepting = []; // under _gate
     private readonly Dictionary<string, RoutingWorker[]> _tagged = new(StringComparer.Ordinal); // under _gate: tag → accepting workers with it
     private long _policyFailedLogged; // Environment.TickCount64 of the last "router failed" log line
+    private volatile bool _rebalanceOnJoin = options.Routing.RebalanceOnJoin;
+
+    // Clients moving to a worker that joined (RebalanceOnJoin), and that worker: the next choice for each is that worker
+    // while it accepts. An entry goes when it is used (the client's next event, at the latest its close event).
+    private readonly Dictionary<ClientConnection, WorkerLink> _joinMoves = []; // under _gate
+
+    /// <summary>Routing:RebalanceOnJoin: a worker that joins takes a fair share of the connected clients (stock round-robin router only).</summary>
+    public bool RebalanceOnJoin
+    {
+        get => _rebalanceOnJoin;
+        set => _rebalanceOnJoin = value;
+    }
 
     /// <summary>The router in use.</summary>
     public IEventRouter Policy => _policy;
@@ -80,6 +92,13 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
     {
         SessionState? session = Volatile.Read(ref client.Session);
         Route(client, new ClientCloseFrame(Header(client, EventFlags.None), session?.Version ?? 0, Bytes(session), uid, new StringList(groups)));
+        if (Volatile.Read(ref client.Route.Moving) && _joinMoves.Count > 0)
+        {
+            lock (_gate)
+            {
+                _joinMoves.Remove(client); // its close event is held (no worker takes it now): the router chooses when one does
+            }
+        }
     }
 
     /// <summary>
@@ -164,6 +183,7 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
         {
             _workers.Add(link);
             Rebalance(link.Connection.PeerId);
+            SpreadTo(link);
             if (_waitingForWorker.Count > 0)
             {
                 long expiredBefore = Environment.TickCount64 - (long)options.HoldEventsFor.TotalMilliseconds;
@@ -369,6 +389,11 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
             return null;
         }
 
+        if (_joinMoves.Count > 0 && _joinMoves.Remove(client, out WorkerLink? joined) && Array.IndexOf(eligible, joined.Routing) >= 0)
+        {
+            return joined; // moving to a worker that joined; one that stopped accepting since is not offered, and the router chooses
+        }
+
         RoutingWorker? chosen;
         string? failure = null;
         try
@@ -504,6 +529,73 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
         if (moving > 0)
         {
             Log.Rebalancing(logger, nodeId, moving, store.Count);
+        }
+    }
+
+    /// <summary>
+    /// A worker joined and the router is the stock round-robin one, which never moves a client by itself (RebalanceOnJoin):
+    /// among the clients that may use the new worker, a fair share (their number divided by the workers they may use)
+    /// moves to it, taken one at a time from whichever worker has the most of them left. Each moves with its next event,
+    /// once its current worker has acknowledged the earlier ones, as any move does. Under the router's lock; a walk over
+    /// the clients, once per worker that joins.
+    /// </summary>
+    private void SpreadTo(WorkerLink joined)
+    {
+        if (!_rebalanceOnJoin || _policy is not RoundRobinRouter || !joined.Accepting)
+        {
+            return;
+        }
+
+        // The clients that could go to the new worker, grouped by the workers they may use (one group per listener tag)
+        // and, within a group, by the worker they are on now.
+        var groups = new Dictionary<RoutingWorker[], Dictionary<WorkerLink, List<ClientConnection>>>(ReferenceEqualityComparer.Instance);
+        foreach (KeyValuePair<ulong, ClientConnection> entry in store.Connections)
+        {
+            ClientConnection client = entry.Value;
+            if (client.Route.Moving || client.IsClosing || client.Route.Worker is not { Accepting: true } current || current == joined)
+            {
+                continue;
+            }
+
+            RoutingWorker[] eligible = Eligible(client);
+            if (Array.IndexOf(eligible, joined.Routing) < 0)
+            {
+                continue;
+            }
+
+            if (!groups.TryGetValue(eligible, out Dictionary<WorkerLink, List<ClientConnection>>? byWorker))
+            {
+                groups[eligible] = byWorker = [];
+            }
+
+            if (!byWorker.TryGetValue(current, out List<ClientConnection>? clients))
+            {
+                byWorker[current] = clients = [];
+            }
+
+            clients.Add(client);
+        }
+
+        int moving = 0;
+        int considered = 0;
+        foreach ((RoutingWorker[] eligible, Dictionary<WorkerLink, List<ClientConnection>> byWorker) in groups)
+        {
+            int total = byWorker.Values.Sum(c => c.Count);
+            considered += total;
+            for (int share = total / eligible.Length; share > 0; share--)
+            {
+                List<ClientConnection> busiest = byWorker.Values.MaxBy(c => c.Count)!;
+                ClientConnection client = busiest[^1];
+                busiest.RemoveAt(busiest.Count - 1);
+                _joinMoves[client] = joined;
+                Volatile.Write(ref client.Route.Moving, true);
+                moving++;
+            }
+        }
+
+        if (moving > 0)
+        {
+            Log.SpreadingToJoinedWorker(logger, joined.Connection.PeerId, moving, considered);
         }
     }
 
@@ -721,6 +813,9 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
 
         [LoggerMessage(3025, LogLevel.Information, "Worker {NodeId} joined: {Moving} of {Clients} clients move to the workers the router places them on now, each after its current worker has finished its events", EventName = "Rebalancing")]
         public static partial void Rebalancing(ILogger logger, string nodeId, int moving, int clients);
+
+        [LoggerMessage(3034, LogLevel.Information, "Worker {NodeId} joined: {Moving} of the {Clients} clients that may use it move to it from the busiest workers (Routing:RebalanceOnJoin), each after its current worker has finished its events", EventName = "SpreadingToJoinedWorker")]
+        public static partial void SpreadingToJoinedWorker(ILogger logger, string nodeId, int moving, int clients);
 
         [LoggerMessage(3033, LogLevel.Information, "Client {ClientId} has {InFlight} events no handler has finished (sent to worker {NodeId}, or held while it has none; MaxUnackedEventsPerClient {Max}): its reads pause until a quarter of them are done; other clients go on", EventName = "ClientWindowFull")]
         public static partial void ClientWindowFull(ILogger logger, string clientId, int inFlight, string nodeId, int max);
