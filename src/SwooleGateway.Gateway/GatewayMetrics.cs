@@ -26,6 +26,7 @@ internal sealed class GatewayMetrics
         EventsDropped = _meter.CreateCounter<long>("swoolegateway.gateway.events_dropped", "{event}", "Client events dropped: no worker connected within HoldEventsFor, or HoldEventsWithoutWorker events were held already");
         EventsHeld = _meter.CreateCounter<long>("swoolegateway.gateway.events_held", "{event}", "Client events held: no worker connected, or waiting for a stopping or lost worker to settle the client's earlier events");
         EventsRedelivered = _meter.CreateCounter<long>("swoolegateway.gateway.events_redelivered", "{event}", "Events a worker did not acknowledge before its link closed, sent again to another worker");
+        EventsPoisonDropped = _meter.CreateCounter<long>("swoolegateway.gateway.events_poison_dropped", "{event}", "Client events dropped instead of redelivered: MaxWorkerLossesPerEvent workers went away while each was its client's oldest unfinished event");
         ClientsMoved = _meter.CreateCounter<long>("swoolegateway.gateway.clients_moved", "{connection}", "Clients whose events moved to another worker because the router placed them elsewhere (their key changed, or a worker joined)");
         WorkerWindowsFull = _meter.CreateCounter<long>("swoolegateway.gateway.worker_windows_full", "{episode}", "Times a worker reached MaxUnackedEventsPerWorker or MaxUnackedBytesPerWorker");
         ReadsPaused = _meter.CreateCounter<long>("swoolegateway.gateway.reads_paused", "{pause}", "Client reads paused because the client (MaxUnackedEventsPerClient) or its worker (MaxUnackedEventsPerWorker) had too many unacknowledged events");
@@ -51,6 +52,8 @@ internal sealed class GatewayMetrics
     public Counter<long> EventsHeld { get; }
 
     public Counter<long> EventsRedelivered { get; }
+
+    public Counter<long> EventsPoisonDropped { get; }
 
     public Counter<long> ClientsMoved { get; }
 

@@ -83,6 +83,17 @@ public sealed class GatewayOptions
     public int MaxUnackedEventsPerClient { get; set; } = 1024;
 
     /// <summary>
+    /// A client event that was its client's oldest unfinished event on this many workers that went away without
+    /// finishing it (killed, crashed, cut off, or out of DrainTimeout) is dropped instead of being redelivered again:
+    /// an event that crashes whichever worker runs it (a "poison" event) would otherwise take every worker down in turn,
+    /// and again after each restart. Logged with the client id (<c>PoisonEventDropped</c>), counted
+    /// (<c>events_poison_dropped</c>); the client's later events go on. Only the client's oldest unfinished event counts a
+    /// loss (its later ones had not started: a client's events run one at a time, in order). Default 3; 0 = redeliver
+    /// without limit.
+    /// </summary>
+    public int MaxWorkerLossesPerEvent { get; set; } = 3;
+
+    /// <summary>
     /// Held events older than this are dropped (counted): when a worker connects, and every second while none does, so
     /// held events do not stay in memory when no worker ever comes. Default 10 s.
     /// </summary>

@@ -111,6 +111,47 @@ public sealed class RedeliveryTests
         }
     }
 
+    /// <summary>
+    /// A "poison" event: whichever worker runs it goes away before finishing it (here its link is cut while the handler
+    /// runs, as a crash would). Without a bound it would be redelivered to every worker in turn, and again after each
+    /// restart; at MaxWorkerLossesPerEvent (3) it is dropped, logged with its client, and the client's next event runs.
+    /// </summary>
+    [Test]
+    public async Task An_event_that_every_worker_running_it_loses_is_dropped_after_three_losses_and_its_client_goes_on()
+    {
+        await Start(workers: 3);
+        (WsTestClient socket, string id) = await Connect();
+        (WsTestClient other, _) = await Connect();
+        const string Poison = "wait:5000";
+        await socket.SendAsync(Poison);
+        const string Next = "delay:500:after";
+        await socket.SendAsync(Next); // behind it: not started while the poison ran, so those losses are not its own
+        for (int loss = 1; loss <= 3; loss++)
+        {
+            await CutTheWorkerRunning(id, Poison, run: loss);
+        }
+
+        await _cluster.Logs.WaitFor($"Dropped the message event of client {id} instead of redelivering it: 3 workers");
+
+        // The next event runs now; its worker going away once more is its first loss: it is redelivered, not dropped.
+        await CutTheWorkerRunning(id, Next, run: 1);
+        Assert.That(await socket.ReceiveAsync(), Is.EqualTo("after"), "its client goes on");
+        Assert.That(ProbeHandler.Handled.Where(h => h.ClientId == id && h.Event == Poison).Select(r => r.Redelivered), Is.EqualTo(new[] { false, true, true }),
+            "the poison ran three times, then was dropped");
+        Assert.That(ProbeHandler.Handled.Count(h => h.ClientId == id && h.Event == Next), Is.EqualTo(2),
+            "the next event ran again after its one loss (it came flagged both times: it had been redelivered with the poison)");
+        await other.SendAsync("echo:unaffected");
+        Assert.That(await other.ReceiveAsync(), Is.EqualTo("echo:unaffected"));
+    }
+
+    /// <summary>Waits for run <paramref name="run"/> of a client's event to start, then cuts the links of the worker running it.</summary>
+    private async Task CutTheWorkerRunning(string clientId, string evt, int run)
+    {
+        await TimeoutExtensions.WaitUntil(() => ProbeHandler.Handled.Count(h => h.ClientId == clientId && h.Event == evt) == run, $"run {run} of '{evt}'");
+        string runner = ProbeHandler.Handled.Last(h => h.ClientId == clientId && h.Event == evt).Worker;
+        Assert.That(_cluster.CutWorkerLinks(Worker(runner).NodeId), Is.EqualTo(1), "the worker running it goes away");
+    }
+
     [Test]
     public async Task A_client_that_closes_while_its_worker_is_cut_off_gets_exactly_one_unflagged_OnClose_and_no_worker_keeps_its_state()
     {

@@ -249,6 +249,7 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
         Interlocked.Add(ref _eventsOfClosedLinks, (long)link.EventsSent); // after: a report in between misses it once rather than counting it twice
         int redelivered;
         int clients;
+        List<(ClientConnection Client, MessageKind Kind, byte Losses)>? poisoned = null;
         lock (_gate)
         {
             List<WorkerLink.Outstanding> left = link.Close();
@@ -262,13 +263,14 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
             var order = new List<ClientConnection>();
             foreach (WorkerLink.Outstanding entry in left)
             {
-                if (!byClient.TryGetValue(entry.Client, out List<HeldEvent>? events))
+                bool oldest = !byClient.TryGetValue(entry.Client, out List<HeldEvent>? events); // the client's first in sequence order
+                if (oldest)
                 {
                     byClient[entry.Client] = events = [];
                     order.Add(entry.Client);
                 }
 
-                events.Add(entry.Event.AsRedelivered());
+                events!.Add(entry.Event.AsRedelivered(lost: oldest)); // it may have been running; the later ones had not started
             }
 
             clients = order.Count;
@@ -277,6 +279,13 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
                 List<HeldEvent> events = byClient[client];
                 Interlocked.Add(ref client.Route.InFlight, -events.Count);
                 client.Route.WakeReader(); // they are held or go to another worker now: its next read looks again
+                if (options.MaxWorkerLossesPerEvent > 0 && events[0].Losses >= options.MaxWorkerLossesPerEvent)
+                {
+                    (poisoned ??= []).Add((client, events[0].Kind, events[0].Losses));
+                    events[0].Release();
+                    events.RemoveAt(0);
+                    redelivered--;
+                }
                 if (client.Route.Held is { } earlier)
                 {
                     events.AddRange(earlier); // held while these were out: they come after them
@@ -289,7 +298,19 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
 
         metrics.EventsRedelivered.Add(redelivered);
         Log.Redelivering(logger, link.Connection.PeerId, redelivered, clients);
+        foreach ((ClientConnection client, MessageKind kind, byte losses) in poisoned ?? [])
+        {
+            metrics.EventsPoisonDropped.Add(1);
+            Log.PoisonEventDropped(logger, KindName(kind), client.ClientId, losses, link.Connection.PeerId, options.MaxWorkerLossesPerEvent);
+        }
     }
+
+    private static string KindName(MessageKind kind) => kind switch
+    {
+        MessageKind.ClientConnect => "connect",
+        MessageKind.ClientMessage => "message",
+        _ => "close",
+    };
 
     // ---- routing ----
 
@@ -781,13 +802,13 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
                     message = message.WithSession(session?.Version ?? 0, Bytes(session));
                 }
 
-                return target.TrySendEvent(client, message, flags);
+                return target.TrySendEvent(client, message, flags, e.Losses);
             }
 
             case MessageKind.ClientConnect:
-                return target.TrySendEvent(client, Frame.Read<ClientConnectFrame>(ref frame), flags);
+                return target.TrySendEvent(client, Frame.Read<ClientConnectFrame>(ref frame), flags, e.Losses);
             default:
-                return target.TrySendEvent(client, Frame.Read<ClientCloseFrame>(ref frame), flags);
+                return target.TrySendEvent(client, Frame.Read<ClientCloseFrame>(ref frame), flags, e.Losses);
         }
     }
 
@@ -816,6 +837,9 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
 
         [LoggerMessage(3034, LogLevel.Information, "Worker {NodeId} joined: {Moving} of the {Clients} clients that may use it move to it from the busiest workers (Routing:RebalanceOnJoin), each after its current worker has finished its events", EventName = "SpreadingToJoinedWorker")]
         public static partial void SpreadingToJoinedWorker(ILogger logger, string nodeId, int moving, int clients);
+
+        [LoggerMessage(3035, LogLevel.Error, "Dropped the {Kind} event of client {ClientId} instead of redelivering it: {Losses} workers (the last {NodeId}) went away while it was that client's oldest unfinished event (MaxWorkerLossesPerEvent {Max}). It may be what brings them down: look for what its handler does with it. The client's later events go on", EventName = "PoisonEventDropped")]
+        public static partial void PoisonEventDropped(ILogger logger, string kind, string clientId, int losses, string nodeId, int max);
 
         [LoggerMessage(3033, LogLevel.Information, "Client {ClientId} has {InFlight} events no handler has finished (sent to worker {NodeId}, or held while it has none; MaxUnackedEventsPerClient {Max}): its reads pause until a quarter of them are done; other clients go on", EventName = "ClientWindowFull")]
         public static partial void ClientWindowFull(ILogger logger, string clientId, int inFlight, string nodeId, int max);

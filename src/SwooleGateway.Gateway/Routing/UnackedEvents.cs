@@ -37,7 +37,7 @@ internal sealed class UnackedEvents
     public int Capacity => _slots.Length;
 
     /// <summary>Keeps the event numbered <paramref name="sequence"/> (the one after the last added).</summary>
-    public void Add(ulong sequence, ClientConnection client, MessageKind kind, ReadOnlySpan<byte> frame)
+    public void Add(ulong sequence, ClientConnection client, MessageKind kind, ReadOnlySpan<byte> frame, byte losses = 0)
     {
         if (sequence - _oldest >= (ulong)_slots.Length)
         {
@@ -60,6 +60,7 @@ internal sealed class UnackedEvents
 
         slot.Client = client;
         slot.Kind = kind;
+        slot.Losses = losses;
         slot.Length = frame.Length;
         _newest = sequence;
         Volatile.Write(ref Count, Count + 1);
@@ -260,7 +261,7 @@ internal sealed class UnackedEvents
             _storage.AsSpan(index * InlineSize, slot.Length).CopyTo(buffer);
         }
 
-        var held = new HeldEvent(slot.Kind, buffer, slot.Length, Redelivered: false, Since: 0);
+        var held = new HeldEvent(slot.Kind, buffer, slot.Length, Redelivered: false, Since: 0, slot.Losses);
         slot = default;
         return held;
     }
@@ -273,5 +274,6 @@ internal sealed class UnackedEvents
         public byte[]? Buffer; // null: the frame is in the ring's storage at the slot's index
         public int Length;
         public MessageKind Kind;
+        public byte Losses; // workers that went away while this was its client's oldest unfinished event
     }
 }

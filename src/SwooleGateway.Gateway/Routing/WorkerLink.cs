@@ -59,7 +59,7 @@ internal sealed partial class WorkerLink
     /// flight for its client. A message leaves the session out when this link's worker already has that version. False
     /// (nothing sent) when the worker takes no new events: it is draining, or its link is closing.
     /// </summary>
-    public bool TrySendEvent<TEvent>(ClientConnection client, in TEvent evt, EventFlags flags = EventFlags.None)
+    public bool TrySendEvent<TEvent>(ClientConnection client, in TEvent evt, EventFlags flags = EventFlags.None, byte losses = 0)
         where TEvent : struct, IClientEvent<TEvent>
     {
         bool owesFlush;
@@ -73,7 +73,7 @@ internal sealed partial class WorkerLink
             bool workerHasSession = client.Route.SessionSentTo == this && client.Route.SessionSentVersion == evt.SessionVersion;
             ulong sequence = ++_lastSequence;
             ReadOnlySpan<byte> frame = Frame.Write(evt.ForLink(sequence, flags, workerHasSession));
-            _unacked.Add(sequence, client, TEvent.Kind, frame);
+            _unacked.Add(sequence, client, TEvent.Kind, frame, losses);
             client.Route.SessionSentTo = this;
             client.Route.SessionSentVersion = evt.SessionVersion;
             Interlocked.Increment(ref client.Route.InFlight);
