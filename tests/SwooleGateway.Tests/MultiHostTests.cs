@@ -149,6 +149,26 @@ public sealed class MultiHostTests
 
         await cluster.Network.PartitionAsync("worker1");
         string worker1 = cluster.Network.AddressOf("worker1").ToString();
+
+        // Silent for one and a half heartbeat intervals: new clients go to the other worker at once, before the heartbeat
+        // timeout has closed the link (round-robin would otherwise send every other one to the silent worker, to wait).
+        await TimeoutExtensions.WaitUntil(() => Regex.IsMatch(gateway.Output, $@"Nothing from worker \S+ at {Regex.Escape(worker1)}:"),
+            "the gateway to notice that the worker is silent", TimeSpan.FromSeconds(30));
+        var newcomers = new List<TcpTestClient>();
+        try
+        {
+            for (int i = 0; i < 10; i++)
+            {
+                newcomers.Add(await cluster.ConnectAsync("gateway1"));
+                Assert.That(await Ask(newcomers[^1], "echo:newcomer " + i, TimeSpan.FromSeconds(15)), Is.EqualTo("echo:newcomer " + i));
+            }
+
+            Assert.That(gateway.Output, Does.Not.Contain("(heartbeat timeout)"), "every newcomer answered before the silent worker's link timed out");
+        }
+        finally
+        {
+            newcomers.ForEach(c => c.Dispose());
+        }
         await TimeoutExtensions.WaitUntil(() => Regex.IsMatch(gateway.Output, @"left without acknowledging \d+ events"),
             "the gateway to give up on the cut-off worker and redeliver its events", TimeSpan.FromSeconds(30));
         long atCut = load.Answered;

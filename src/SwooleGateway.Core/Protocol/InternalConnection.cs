@@ -52,6 +52,7 @@ internal sealed partial class InternalConnection
     private readonly CancellationTokenSource _closing = new();
     private readonly FlushWork _flushWork;
     private long _lastReceived = Environment.TickCount64;
+    private readonly long _silentAfterMs; // one and a half heartbeat intervals: a live peer sends a ping every interval
     private string? _closeReason;
     private int _flushScheduled;
 
@@ -64,7 +65,15 @@ internal sealed partial class InternalConnection
         PeerId = peerId;
         _writer = new OutboundWriter(transport.Transport.Output, options.MaxInternalBacklogBytes);
         _flushWork = new FlushWork(this);
+        _silentAfterMs = (long)(options.HeartbeatInterval.TotalMilliseconds * 1.5);
     }
+
+    /// <summary>
+    /// Nothing has arrived for more than one and a half heartbeat intervals, though a live peer pings every interval:
+    /// it may be down, frozen or cut off. Only a hint (the heartbeat timeout decides): a gateway sends new clients to other
+    /// workers meanwhile.
+    /// </summary>
+    public bool IsSilent => Environment.TickCount64 - Volatile.Read(ref _lastReceived) > _silentAfterMs;
 
     public string PeerRole { get; }
 
@@ -440,6 +449,7 @@ internal sealed partial class InternalConnection
     private async Task HeartbeatAsync()
     {
         using var timer = new PeriodicTimer(_options.HeartbeatInterval);
+        bool silenceLogged = false;
         try
         {
             while (await timer.WaitForNextTickAsync(_closing.Token).ConfigureAwait(false))
@@ -450,6 +460,20 @@ internal sealed partial class InternalConnection
                     Log.HeartbeatTimeout(_logger, PeerRole, PeerId, RemoteEndPoint?.ToString() ?? "?", silentMs / 1000.0);
                     Abort($"no traffic for {silentMs / 1000.0:0.#} s");
                     return;
+                }
+
+                bool silent = silentMs > _silentAfterMs;
+                if (silent != silenceLogged)
+                {
+                    silenceLogged = silent;
+                    if (silent)
+                    {
+                        Log.PeerSilent(_logger, PeerRole, PeerId, RemoteEndPoint?.ToString() ?? "?", silentMs / 1000.0, _options.HeartbeatTimeout.TotalSeconds);
+                    }
+                    else
+                    {
+                        Log.PeerHeardAgain(_logger, PeerRole, PeerId);
+                    }
                 }
 
                 TrySend(new PingFrame());
@@ -551,6 +575,12 @@ internal sealed partial class InternalConnection
 
         [LoggerMessage(1003, LogLevel.Warning, "Closing internal link to {Role} {NodeId} at {Remote}: protocol error: {Reason}", EventName = "InternalProtocolError")]
         public static partial void ProtocolError(ILogger logger, string role, string nodeId, string remote, string reason);
+
+        [LoggerMessage(1009, LogLevel.Warning, "Nothing from {Role} {NodeId} at {Remote} for {Seconds:0.0} s, though it pings every heartbeat interval: it may be down, frozen or cut off (the link closes if it stays silent for HeartbeatTimeout, {Timeout:0.#} s; a gateway sends new clients to other workers meanwhile)", EventName = "PeerSilent")]
+        public static partial void PeerSilent(ILogger logger, string role, string nodeId, string remote, double seconds, double timeout);
+
+        [LoggerMessage(1010, LogLevel.Information, "{Role} {NodeId} is heard from again", EventName = "PeerHeardAgain")]
+        public static partial void PeerHeardAgain(ILogger logger, string role, string nodeId);
 
         [LoggerMessage(1004, LogLevel.Warning, "Closing internal link to {Role} {NodeId} at {Remote}: no traffic for {Seconds:0.0} s (heartbeat timeout)", EventName = "HeartbeatTimeout")]
         public static partial void HeartbeatTimeout(ILogger logger, string role, string nodeId, string remote, double seconds);

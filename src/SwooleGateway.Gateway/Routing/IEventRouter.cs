@@ -75,8 +75,12 @@ public sealed class RoutingWorker
     /// <summary>Events sent to it that it has not acknowledged yet.</summary>
     public int Unacknowledged => Link.Unacknowledged;
 
-    /// <summary>Its window of unacknowledged events is full: it is behind (a new client is better off elsewhere).</summary>
-    public bool IsBusy => Link.IsFull;
+    /// <summary>
+    /// It is behind or may be gone: its window of unacknowledged events is full, or it has sent nothing for more than one
+    /// and a half heartbeat intervals (down, frozen or cut off; the heartbeat timeout decides). A new client is better
+    /// off elsewhere.
+    /// </summary>
+    public bool IsBusy => Link.IsFull || Link.Connection.IsSilent;
 
     internal WorkerLink Link { get; }
 

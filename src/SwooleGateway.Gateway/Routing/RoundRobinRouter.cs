@@ -1,6 +1,6 @@
 namespace SwooleGateway.Gateway.Routing;
 
-/// <summary>The default: each new client goes to the next worker, one that is not behind if there is one; it stays there.</summary>
+/// <summary>The default: each new client goes to the next worker, one that is not behind or silent if there is one; it stays there.</summary>
 internal sealed class RoundRobinRouter : IEventRouter
 {
     private uint _next;
@@ -9,7 +9,7 @@ internal sealed class RoundRobinRouter : IEventRouter
 
     public RoutingWorker? Choose(RoutingClient client, IReadOnlyList<RoutingWorker> workers) => Next(workers);
 
-    /// <summary>The next worker round-robin, preferring one whose window is not full.</summary>
+    /// <summary>The next worker round-robin, preferring one that is not busy (window full, or silent).</summary>
     public RoutingWorker? Next(IReadOnlyList<RoutingWorker> workers)
     {
         RoutingWorker? busy = null;
