@@ -84,7 +84,8 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
     public void OnMessage(ClientConnection client, in ReadOnlySequence<byte> payload, bool text)
     {
         SessionState? session = Volatile.Read(ref client.Session);
-        Route(client, new ClientMessageFrame(Header(client, text ? EventFlags.Text : EventFlags.None), session?.Version ?? 0, Bytes(session), payload));
+        Route(client, new ClientMessageFrame(Header(client, text ? EventFlags.Text : EventFlags.None), session?.Version ?? 0, Bytes(session), payload,
+            (ulong)client.MessagesIn)); // the client's read loop counted this message just now: its number on the connection
     }
 
     /// <summary>A client closed: its close event, with the session, uid and groups it had.</summary>

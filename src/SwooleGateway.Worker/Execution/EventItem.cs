@@ -33,6 +33,9 @@ internal sealed class EventItem
 
     public EventFlags Flags;
 
+    /// <summary>A message's number on its client's connection (0 for other events, or from an older gateway).</summary>
+    public ulong Number;
+
     public IReadOnlyDictionary<string, object?>? Session;
 
     /// <summary>The payload's bytes (the first <see cref="Length"/>); a pooled array, kept with the item when small.</summary>
@@ -93,6 +96,7 @@ internal sealed class EventItem
         }
 
         Length = 0;
+        Number = 0;
         Session = null;
         Connect = null;
         Close = null;

@@ -180,7 +180,7 @@ internal sealed partial class HandlerScheduler
             return item.Kind switch
             {
                 MessageKind.ClientMessage => _handler.OnMessage(client.ClientId, item.Session, item.Payload.AsMemory(0, item.Length),
-                    new EventContext((item.Flags & EventFlags.Redelivered) != 0, (item.Flags & EventFlags.Text) != 0)),
+                    new EventContext((item.Flags & EventFlags.Redelivered) != 0, (item.Flags & EventFlags.Text) != 0, item.Number)),
                 MessageKind.ClientConnect => _handler.OnConnect(client.ClientId, item.Connect!),
                 _ => _handler.OnClose(client.ClientId, item.Close!),
             };

@@ -61,6 +61,7 @@ internal sealed class LinkEvents(IPEndPoint gateway, Acknowledger acks, HandlerS
 
                 Fill(item, e.Header);
                 item.Session = client.Session;
+                item.Number = e.Number;
                 int length = (int)e.Payload.Length;
                 e.Payload.CopyTo(item.PayloadFor(length));
                 item.Length = length;

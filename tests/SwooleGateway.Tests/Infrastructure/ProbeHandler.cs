@@ -15,6 +15,9 @@ public sealed class ProbeHandler : GatewayEventHandler
     /// <summary>Every event handled: (worker node id, client id, payload or "open"/"close", redelivered).</summary>
     public static ConcurrentQueue<(string Worker, string ClientId, string Event, bool Redelivered)> Handled { get; } = new();
 
+    /// <summary>Every message handled: (client id, payload, its message number, redelivered).</summary>
+    public static ConcurrentQueue<(string ClientId, string Event, ulong Number, bool Redelivered)> Numbers { get; } = new();
+
     /// <summary>Every message handler that finished: (worker, client id, payload, redelivered).</summary>
     public static ConcurrentQueue<(string Worker, string ClientId, string Event, bool Redelivered)> Finished { get; } = new();
 
@@ -31,6 +34,7 @@ public sealed class ProbeHandler : GatewayEventHandler
     public static void Reset()
     {
         Handled.Clear();
+        Numbers.Clear();
         Finished.Clear();
         RunningPerClient.Clear();
         MaxPerClient = 0;
@@ -59,6 +63,7 @@ public sealed class ProbeHandler : GatewayEventHandler
     {
         string text = Encoding.UTF8.GetString(payload.Span);
         Handled.Enqueue((WorkerName, clientId, text, context.Redelivered));
+        Numbers.Enqueue((clientId, text, context.MessageNumber, context.Redelivered));
         int mine = RunningPerClient.AddOrUpdate(clientId, 1, (_, n) => n + 1);
         int all = Interlocked.Increment(ref Running);
         InterlockedMax(ref MaxPerClient, mine);

@@ -30,7 +30,7 @@ public static class WireCases
             new EventHeader(1, 0x0123456789abcdef, EventFlags.None), "203.0.113.9", 51234, "ws", "websocket", "/chat",
             new Dictionary<string, string> { ["Origin"] = "https://example.com" }, "chat.v1", new Dictionary<string, string> { ["token"] = "t" },
             "alice", 3, Session));
-        yield return new MessageCase<ClientMessageFrame>(new ClientMessageFrame(new EventHeader(2, 42, EventFlags.Text | EventFlags.Redelivered), 3, Session, Payload));
+        yield return new MessageCase<ClientMessageFrame>(new ClientMessageFrame(new EventHeader(2, 42, EventFlags.Text | EventFlags.Redelivered), 3, Session, Payload, 7));
         yield return new MessageCase<ClientCloseFrame>(new ClientCloseFrame(new EventHeader(3, 42, EventFlags.None), 3, Session, "alice", new StringList(["room-1", "room-2"])));
         yield return new MessageCase<EventAckFrame>(new EventAckFrame(new ULongList(new ulong[] { 1, 3, 5, 5 })));
         yield return new MessageCase<WorkerDrainingFrame>(default);
