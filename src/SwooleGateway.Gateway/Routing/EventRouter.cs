@@ -568,6 +568,8 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
             return;
         }
 
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+
         // The clients that could go to the new worker, grouped by the workers they may use (one group per listener tag)
         // and, within a group, by the worker they are on now.
         var groups = new Dictionary<RoutingWorker[], Dictionary<WorkerLink, List<ClientConnection>>>(ReferenceEqualityComparer.Instance);
@@ -617,7 +619,7 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
 
         if (moving > 0)
         {
-            Log.SpreadingToJoinedWorker(logger, joined.Connection.PeerId, moving, considered);
+            Log.SpreadingToJoinedWorker(logger, joined.Connection.PeerId, moving, considered, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
     }
 
@@ -836,8 +838,8 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
         [LoggerMessage(3025, LogLevel.Information, "Worker {NodeId} joined: {Moving} of {Clients} clients move to the workers the router places them on now, each after its current worker has finished its events", EventName = "Rebalancing")]
         public static partial void Rebalancing(ILogger logger, string nodeId, int moving, int clients);
 
-        [LoggerMessage(3034, LogLevel.Information, "Worker {NodeId} joined: {Moving} of the {Clients} clients that may use it move to it from the busiest workers (Routing:RebalanceOnJoin), each after its current worker has finished its events", EventName = "SpreadingToJoinedWorker")]
-        public static partial void SpreadingToJoinedWorker(ILogger logger, string nodeId, int moving, int clients);
+        [LoggerMessage(3034, LogLevel.Information, "Worker {NodeId} joined: {Moving} of the {Clients} clients that may use it move to it from the busiest workers (Routing:RebalanceOnJoin), each after its current worker has finished its events (chosen in {Milliseconds:0.0} ms)", EventName = "SpreadingToJoinedWorker")]
+        public static partial void SpreadingToJoinedWorker(ILogger logger, string nodeId, int moving, int clients, double milliseconds);
 
         [LoggerMessage(3035, LogLevel.Error, "Dropped the {Kind} event of client {ClientId} instead of redelivering it: {Losses} workers (the last {NodeId}) went away while it was that client's oldest unfinished event (MaxWorkerLossesPerEvent {Max}). It may be what brings them down: look for what its handler does with it. The client's later events go on", EventName = "PoisonEventDropped")]
         public static partial void PoisonEventDropped(ILogger logger, string kind, string clientId, int losses, string nodeId, int max);
