@@ -30,35 +30,35 @@ public sealed class MultiHostTests
         using TcpTestClient alice = await cluster.ConnectAsync("gateway1");
         using TcpTestClient bob = await cluster.ConnectAsync("gateway2");
         using TcpTestClient carol = await cluster.ConnectAsync("gateway3");
-        Assert.That(await Ask(alice, "uid:alice"), Is.EqualTo("ok:uid:alice"));
-        Assert.That(await Ask(bob, "uid:bob"), Is.EqualTo("ok:uid:bob"));
-        Assert.That(await Ask(carol, "uid:carol"), Is.EqualTo("ok:uid:carol"));
+        Assert.That(await alice.AskAsync("uid:alice"), Is.EqualTo("ok:uid:alice"));
+        Assert.That(await bob.AskAsync("uid:bob"), Is.EqualTo("ok:uid:bob"));
+        Assert.That(await carol.AskAsync("uid:carol"), Is.EqualTo("ok:uid:carol"));
 
         await bob.SendAsync("touid:alice:hello from the other machine");
         Assert.That(await alice.ReceiveAsync(), Is.EqualTo("hello from the other machine"));
-        Assert.That(await Ask(bob, "join:room"), Is.EqualTo("ok:join:room"));
-        Assert.That(await Ask(carol, "join:room"), Is.EqualTo("ok:join:room"));
+        Assert.That(await bob.AskAsync("join:room"), Is.EqualTo("ok:join:room"));
+        Assert.That(await carol.AskAsync("join:room"), Is.EqualTo("ok:join:room"));
         await alice.SendAsync("togroup:room:to the room");
         Assert.That(await bob.ReceiveAsync(), Is.EqualTo("to the room"));
         Assert.That(await carol.ReceiveAsync(), Is.EqualTo("to the room"));
-        Assert.That(await Ask(alice, "count"), Is.EqualTo("count:3"));
-        Assert.That(await Ask(alice, "groupcount:room"), Is.EqualTo("groupcount:room:2"));
-        Assert.That(await Ask(carol, "online:alice"), Is.EqualTo("online:alice:true"));
+        Assert.That(await alice.AskAsync("count"), Is.EqualTo("count:3"));
+        Assert.That(await alice.AskAsync("groupcount:room"), Is.EqualTo("groupcount:room:2"));
+        Assert.That(await carol.AskAsync("online:alice"), Is.EqualTo("online:alice:true"));
 
-        string aliceId = (await Ask(alice, "me"))!["me:".Length..];
-        string bobId = (await Ask(bob, "me"))!["me:".Length..];
-        string carolId = (await Ask(carol, "me"))!["me:".Length..];
+        string aliceId = (await alice.AskAsync("me"))!["me:".Length..];
+        string bobId = (await bob.AskAsync("me"))!["me:".Length..];
+        string carolId = (await carol.AskAsync("me"))!["me:".Length..];
         Assert.That(aliceId, Does.StartWith(ClientIdPrefix(cluster.Network.AddressOf("gateway1"))), "client ids carry the advertised address");
         Assert.That(carolId, Does.StartWith(ClientIdPrefix(cluster.Network.AddressOf("gateway3"))));
 
         await alice.SendAsync($"sendto:{carolId}:direct to carol");
         Assert.That(await carol.ReceiveAsync(), Is.EqualTo("direct to carol"));
-        Assert.That((await Ask(alice, "clients"))!.Split(':', 2)[1].Split(','), Is.EquivalentTo(new[] { aliceId, bobId, carolId }));
-        Assert.That((await Ask(alice, "uids"))!.Split(':', 2)[1].Split(','), Is.EquivalentTo(new[] { "alice", "bob", "carol" }));
-        Assert.That(await Ask(alice, "uidclients:bob"), Is.EqualTo($"uidclients:bob:{bobId}"));
-        Assert.That((await Ask(bob, "groupclients:room"))!.Split(':', 3)[2].Split(','), Is.EquivalentTo(new[] { bobId, carolId }));
-        Assert.That(await Ask(bob, "set:color=blue"), Is.EqualTo("ok:set:color"));
-        Assert.That(await Ask(alice, "groupsessions:room"), Does.Contain(bobId).And.Contain("color=blue"));
+        Assert.That((await alice.AskAsync("clients"))!.Split(':', 2)[1].Split(','), Is.EquivalentTo(new[] { aliceId, bobId, carolId }));
+        Assert.That((await alice.AskAsync("uids"))!.Split(':', 2)[1].Split(','), Is.EquivalentTo(new[] { "alice", "bob", "carol" }));
+        Assert.That(await alice.AskAsync("uidclients:bob"), Is.EqualTo($"uidclients:bob:{bobId}"));
+        Assert.That((await bob.AskAsync("groupclients:room"))!.Split(':', 3)[2].Split(','), Is.EquivalentTo(new[] { bobId, carolId }));
+        Assert.That(await bob.AskAsync("set:color=blue"), Is.EqualTo("ok:set:color"));
+        Assert.That(await alice.AskAsync("groupsessions:room"), Does.Contain(bobId).And.Contain("color=blue"));
     }
 
     [Test]
@@ -69,7 +69,7 @@ public sealed class MultiHostTests
         try
         {
             await AllServed(clients, "start");
-            Assert.That(await Ask(clients[0], "count"), Is.EqualTo("count:12"));
+            Assert.That(await clients[0].AskAsync("count"), Is.EqualTo("count:12"));
 
             // kill -9 of a register: traffic does not notice (the other register lists everyone).
             await cluster.Registers[1].CrashAsync();
@@ -86,7 +86,7 @@ public sealed class MultiHostTests
             await survivors[0].SendAsync("count");
             await cluster.Workers[1].WaitForOutput("IncompleteResultException", TimeSpan.FromSeconds(30));
             Assert.That(cluster.Workers[1].Output, Does.Contain($"{cluster.Network.AddressOf("gateway3")}:2900"), "the dead gateway is named");
-            await TimeoutExtensions.WaitUntilAsync(async () => await Ask(survivors[1], "count", TimeSpan.FromSeconds(4)) == "count:8",
+            await TimeoutExtensions.WaitUntilAsync(async () => await survivors[1].AskAsync("count", TimeSpan.FromSeconds(4)) == "count:8",
                 "queries to recover without the dead gateway", TimeSpan.FromSeconds(60));
             Assert.That(cluster.Gateways[0].HasExited || cluster.Gateways[1].HasExited || cluster.Workers[1].HasExited || cluster.Registers[0].HasExited, Is.False);
         }
@@ -102,9 +102,9 @@ public sealed class MultiHostTests
         await using Cluster cluster = await Cluster.StartAsync();
         using TcpTestClient alice = await cluster.ConnectAsync("gateway1");
         using TcpTestClient bob = await cluster.ConnectAsync("gateway2");
-        Assert.That(await Ask(alice, "uid:alice"), Is.EqualTo("ok:uid:alice"));
-        Assert.That(await Ask(bob, "uid:bob"), Is.EqualTo("ok:uid:bob"));
-        Assert.That(await Ask(alice, "count"), Is.EqualTo("count:2"));
+        Assert.That(await alice.AskAsync("uid:alice"), Is.EqualTo("ok:uid:alice"));
+        Assert.That(await bob.AskAsync("uid:bob"), Is.EqualTo("ok:uid:bob"));
+        Assert.That(await alice.AskAsync("count"), Is.EqualTo("count:2"));
 
         // gateway2's machine drops off the network: a query from alice names it as missing (the worker that ran it logs
         // IncompleteResultException with its address) within the call timeout, and the workers keep serving alice.
@@ -115,7 +115,7 @@ public sealed class MultiHostTests
             && w.Output.Contains(missing, StringComparison.Ordinal)), "a worker to report gateway2 missing", TimeSpan.FromSeconds(30));
         for (int i = 0; i < 5; i++)
         {
-            Assert.That(await Ask(alice, "echo:still served " + i, TimeSpan.FromSeconds(10)), Is.EqualTo("echo:still served " + i), "no worker hangs");
+            Assert.That(await alice.AskAsync("echo:still served " + i, TimeSpan.FromSeconds(10)), Is.EqualTo("echo:still served " + i), "no worker hangs");
         }
 
         // Long enough for the links to gateway2 to be declared dead (heartbeat timeout 3 s): both workers drop them.
@@ -126,7 +126,7 @@ public sealed class MultiHostTests
 
         // Back on the network: listed again, its client (still connected on its machine) reachable from the other one.
         await cluster.Network.HealAsync("gateway2");
-        await TimeoutExtensions.WaitUntilAsync(async () => await Ask(alice, "count", TimeSpan.FromSeconds(3)) == "count:2", "gateway2 counted again",
+        await TimeoutExtensions.WaitUntilAsync(async () => await alice.AskAsync("count", TimeSpan.FromSeconds(3)) == "count:2", "gateway2 counted again",
             TimeSpan.FromSeconds(60));
         await alice.SendAsync("touid:bob:welcome back");
         Assert.That(await bob.ReceiveAsync(TimeSpan.FromSeconds(20)), Is.EqualTo("welcome back"));
@@ -160,7 +160,7 @@ public sealed class MultiHostTests
             for (int i = 0; i < 10; i++)
             {
                 newcomers.Add(await cluster.ConnectAsync("gateway1"));
-                Assert.That(await Ask(newcomers[^1], "echo:newcomer " + i, TimeSpan.FromSeconds(15)), Is.EqualTo("echo:newcomer " + i));
+                Assert.That(await newcomers[^1].AskAsync("echo:newcomer " + i, TimeSpan.FromSeconds(15)), Is.EqualTo("echo:newcomer " + i));
             }
 
             Assert.That(gateway.Output, Does.Not.Contain("(heartbeat timeout)"), "every newcomer answered before the silent worker's link timed out");
@@ -201,8 +201,8 @@ public sealed class MultiHostTests
         List<TcpTestClient> clients = await cluster.ConnectManyAsync(2);
         try
         {
-            Assert.That(await Ask(clients[0], "uid:u0"), Is.EqualTo("ok:uid:u0"));
-            Assert.That(await Ask(clients[^1], "join:g"), Is.EqualTo("ok:join:g"));
+            Assert.That(await clients[0].AskAsync("uid:u0"), Is.EqualTo("ok:uid:u0"));
+            Assert.That(await clients[^1].AskAsync("join:g"), Is.EqualTo("ok:join:g"));
             await AllServed(clients, "before");
 
             await cluster.Network.PartitionAsync("register1");
@@ -213,7 +213,7 @@ public sealed class MultiHostTests
             }
 
             await AllServed(clients, "register1 cut off");
-            Assert.That(await Ask(clients[1], "count"), Is.EqualTo("count:6"));
+            Assert.That(await clients[1].AskAsync("count"), Is.EqualTo("count:6"));
             await clients[2].SendAsync("touid:u0:across, without register1");
             Assert.That(await clients[0].ReceiveAsync(), Is.EqualTo("across, without register1"));
             await clients[0].SendAsync("togroup:g:to the group");
@@ -232,14 +232,8 @@ public sealed class MultiHostTests
     {
         foreach (TcpTestClient client in who)
         {
-            Assert.That(await Ask(client, "echo:" + what, TimeSpan.FromSeconds(15)), Is.EqualTo("echo:" + what), what);
+            Assert.That(await client.AskAsync("echo:" + what, TimeSpan.FromSeconds(15)), Is.EqualTo("echo:" + what), what);
         }
-    }
-
-    private static async Task<string?> Ask(TcpTestClient client, string request, TimeSpan? timeout = null)
-    {
-        await client.SendAsync(request);
-        return await client.ReceiveAsync(timeout);
     }
 
     /// <summary>The start of the client ids of a gateway at <paramref name="address"/>:2900 (IPv4 in hex, then the port).</summary>

@@ -217,7 +217,7 @@ public sealed class RoutingTests
 
             foreach (TcpTestClient client in clients)
             {
-                Assert.That(await Ask(client, "who"), Is.EqualTo("worker:worker-a"));
+                Assert.That(await client.AskAsync("who"), Is.EqualTo("worker:worker-a"));
             }
 
             // Every client streams numbered messages (each awaits 5 ms) in rounds of five, each sent before the answers
@@ -255,11 +255,7 @@ public sealed class RoutingTests
             Volatile.Write(ref joined, 1);
             await streams.WaitAsync(TimeSpan.FromSeconds(30));
 
-            var now = new List<string?>();
-            foreach (TcpTestClient client in clients)
-            {
-                now.Add(await Ask(client, "who"));
-            }
+            List<string?> now = await WhoServes(clients);
 
             int onB = now.Count(w => w == "worker:worker-b");
             int midStream = RoutedHandler.Seen.GroupBy(s => s.Client).Count(c => c.Select(s => s.Worker).Distinct().Count() > 1);
@@ -279,14 +275,10 @@ public sealed class RoutingTests
                 // The setting is live: switched on, the next worker that joins takes its third (switching it moves nobody).
                 TestCluster.Reconfigure(cluster.Gateways[0].Host, new() { ["SwooleGateway:Gateway:Routing:RebalanceOnJoin"] = "true" });
                 await TimeoutExtensions.WaitUntil(() => cluster.Gateways[0].Server.RebalanceOnJoin, "the setting to be applied");
-                Assert.That(await Ask(clients[0], "who"), Is.EqualTo("worker:worker-a"));
+                Assert.That(await clients[0].AskAsync("who"), Is.EqualTo("worker:worker-a"));
                 await StartWorker(cluster, "worker-c");
                 await cluster.WaitConnectedAsync();
-                var later = new List<string?>();
-                foreach (TcpTestClient client in clients)
-                {
-                    later.Add(await Ask(client, "who"));
-                }
+                List<string?> later = await WhoServes(clients);
 
                 Assert.That(later.Count(w => w == "worker:worker-c"), Is.EqualTo(Clients / 3));
                 Assert.That(later.Count(w => w == "worker:worker-b"), Is.Zero);
@@ -415,10 +407,16 @@ public sealed class RoutingTests
         return workers;
     }
 
-    private static async Task<string?> Ask(TcpTestClient client, string request)
+    /// <summary>Each client's answer to <c>who</c>: the worker that handles its events now.</summary>
+    private static async Task<List<string?>> WhoServes(List<TcpTestClient> clients)
     {
-        await client.SendAsync(request);
-        return await client.ReceiveAsync();
+        var workers = new List<string?>();
+        foreach (TcpTestClient client in clients)
+        {
+            workers.Add(await client.AskAsync("who"));
+        }
+
+        return workers;
     }
 
     private static RoutingWorker[] Workers(params string[] names) => [.. names.Select(name => new RoutingWorker(name, []))];

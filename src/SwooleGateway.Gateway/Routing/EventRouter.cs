@@ -264,14 +264,14 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
             var order = new List<ClientConnection>();
             foreach (WorkerLink.Outstanding entry in left)
             {
-                bool oldest = !byClient.TryGetValue(entry.Client, out List<HeldEvent>? events); // the client's first in sequence order
-                if (oldest)
+                if (!byClient.TryGetValue(entry.Client, out List<HeldEvent>? events))
                 {
                     byClient[entry.Client] = events = [];
                     order.Add(entry.Client);
                 }
 
-                events!.Add(entry.Event.AsRedelivered(lost: oldest)); // it may have been running; the later ones had not started
+                // The client's first in sequence order may have been running; the later ones had not started.
+                events.Add(entry.Event.AsRedelivered(lost: events.Count == 0));
             }
 
             clients = order.Count;
@@ -287,6 +287,7 @@ internal sealed partial class EventRouter(GatewayOptions options, ClientStore st
                     events.RemoveAt(0);
                     redelivered--;
                 }
+
                 if (client.Route.Held is { } earlier)
                 {
                     events.AddRange(earlier); // held while these were out: they come after them

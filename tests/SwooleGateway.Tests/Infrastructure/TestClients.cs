@@ -119,6 +119,13 @@ public sealed class TcpTestClient : IDisposable
         return await _reader.ReadLineAsync(cts.Token);
     }
 
+    /// <summary>Sends one line and reads the next line back (a request that answers its sender).</summary>
+    public async Task<string?> AskAsync(string request, TimeSpan? timeout = null)
+    {
+        await SendAsync(request);
+        return await ReceiveAsync(timeout);
+    }
+
     public async Task<List<string>> ReceiveUntilAsync(string expected)
     {
         var others = new List<string>();
